@@ -1,0 +1,48 @@
+"""`ftsim serve`: REST, RabbitMQ and Kafka at once, until a signal (or --until-idle)."""
+from __future__ import annotations
+
+from . import add_contract_options, contract_flags
+
+
+def register(sub) -> None:
+    p = sub.add_parser("serve", help="receive on REST (and RabbitMQ/Kafka when configured)")
+    add_contract_options(p)
+    p.add_argument("--host", help="default 127.0.0.1")
+    p.add_argument("--port", type=int, help="default 8080; 0 picks a free port")
+    p.add_argument("--api-key", help="require this X-Api-Key")
+    p.add_argument("--basic-auth", metavar="USER:PASS", help="require these HTTP Basic credentials")
+    p.add_argument("--insecure", action="store_true", default=None,
+                   help="allow a non-loopback address without credentials")
+    p.add_argument("--accept-invalid", action="store_true", default=None,
+                   help="answer 200 to invalid messages too (for senders that retry a 400 forever)")
+    p.add_argument("--max-body", type=int, metavar="BYTES", help="default 1048576")
+    p.add_argument("--session-idle", type=float, metavar="SECONDS", help="gap that ends a game session (1800)")
+    p.add_argument("--rabbit", metavar="URL", help="consume RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672/")
+    p.add_argument("--rabbit-queue", help="default ftsim.casino")
+    p.add_argument("--kafka", metavar="BOOTSTRAP", help="consume Kafka, e.g. 127.0.0.1:9092")
+    p.add_argument("--kafka-topic", help="default ftsim.casino")
+    p.add_argument("--kafka-group", help="consumer group id (default ftsim)")
+    p.set_defaults(func=run)
+
+
+def settings_from(args):
+    from ..settings import load_settings
+
+    return load_settings(args.config, **contract_flags(args), host=args.host, port=args.port,
+                         api_key=args.api_key, basic_auth=args.basic_auth, insecure=args.insecure,
+                         accept_invalid=args.accept_invalid, max_body=args.max_body,
+                         session_idle=args.session_idle, rabbit=args.rabbit, rabbit_queue=args.rabbit_queue,
+                         kafka=args.kafka, kafka_topic=args.kafka_topic, kafka_group=args.kafka_group)
+
+
+def run(args) -> int:
+    from ..serve import Server
+
+    server = Server(settings_from(args)).start()
+    print(f"ftsim listening on {server.url}  (POST /v1/integration/casino, GET /api/summary; Ctrl-C stops)",
+          flush=True)
+    try:
+        server.wait()
+    finally:
+        server.stop()
+    return 0

@@ -1,0 +1,124 @@
+"""The one path every message takes: parse, validate, apply rules, build rounds, store, answer.
+
+Transports call `Intake.judge(envelopes)`; it returns only after the verdicts are committed, so a
+transport may acknowledge (200, AMQP ack, Kafka commit) as soon as it returns, and must not if it raises.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from decimal import Decimal
+from typing import Callable, Iterable
+
+from . import ledger, rules
+from .contract.describe import json_kind
+from .contract.registry import Registry
+from .contract.validate import make_validator
+from .envelope import Envelope, Verdict
+from .store.base import MessageRecord, Store
+from .timefmt import parse_rfc3339
+from .violations import Severities, Violation
+
+LEDGERS = {"casino": ledger}  # event types whose events build rounds
+RETRY_RULES = ("activity.retry", "activity.duplicate")
+
+
+def _no_constants(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_body(raw: bytes) -> tuple[dict | None, Violation | None]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return None, Violation("json.parse", "", f"body: expected UTF-8 text, got the invalid byte "
+                                                 f"0x{raw[e.start]:02x} at offset {e.start}")
+    try:
+        obj = json.loads(text, parse_constant=_no_constants)
+    except ValueError as e:
+        where = f" at line {e.lineno} column {e.colno}" if isinstance(e, json.JSONDecodeError) else ""
+        reason = e.msg if isinstance(e, json.JSONDecodeError) else str(e)
+        shown = text[:40] + ("..." if len(text) > 40 else "")
+        return None, Violation("json.parse", "", f"body: expected a JSON object, got text that is not JSON "
+                                                 f"({reason}{where}): {shown!r}")
+    if not isinstance(obj, dict):
+        hint = "; send each event as a message of its own" if isinstance(obj, list) else ""
+        return None, Violation("json.parse", "", f"body: expected a JSON object, got {json_kind(obj)}{hint}")
+    return obj, None
+
+
+def _text(payload: dict | None, key: str) -> str | None:
+    value = payload.get(key) if payload else None
+    return value if isinstance(value, str) else (str(value) if isinstance(value, int) and not
+                                                 isinstance(value, bool) else None)
+
+
+class Intake:
+    def __init__(self, store: Store, registry: Registry, *, profile="strict", severities: Severities,
+                 latency_budget=1.0, amount_tolerance=Decimal("0.01"), engine="rust"):
+        self.store = store
+        self.registry = registry
+        self.severities = severities
+        self.latency_budget = latency_budget
+        self.amount_tolerance = amount_tolerance
+        self.validators = {t.marker: make_validator(t, profile, engine) for t in registry}
+        self.markers = ", ".join(sorted(registry.by_marker))
+        self._lock = threading.Lock()  # one judge at a time: the ledger reads what the last one wrote
+        self._subscribers: list[Callable[[list[Verdict]], None]] = []
+
+    def subscribe(self, fn: Callable[[list[Verdict]], None]) -> None:
+        """Call fn with each committed batch of verdicts (the live page, --until-idle)."""
+        self._subscribers.append(fn)
+
+    def one(self, envelope: Envelope) -> Verdict:
+        return self.judge([envelope])[0]
+
+    def judge(self, envelopes: Iterable[Envelope]) -> list[Verdict]:
+        """Judge and store a batch in one transaction. Raises StoreError when nothing was committed."""
+        with self._lock:
+            with self.store.batch() as tx:
+                verdicts = [self._judge_one(tx, e) for e in envelopes]
+            for fn in self._subscribers:
+                fn(verdicts)
+        return verdicts
+
+    def _judge_one(self, tx, env: Envelope) -> Verdict:
+        found: list[Violation] = []
+        validator = self.validators.get(env.marker)
+        if validator is None:
+            got = "no type marker" if env.marker is None else f"type {env.marker!r}"
+            found.append(Violation("transport.type", "", f"{env.channel}: expected the type marker "
+                                   f"{self.markers} ({_MARKER_WHERE.get(env.channel, 'type')}), got {got}"))
+        payload, problem = parse_body(env.raw)
+        if problem:
+            found.append(problem)
+        timestamp = None
+        plan = None
+        if payload is not None and validator is not None:
+            event_type = validator.event_type
+            found += validator.violations(payload)
+            timestamp = parse_rfc3339(payload.get("timestamp"))
+            found += rules.check(rules.Facts(payload, event_type.fields, env.received_at, timestamp,
+                                             self.latency_budget, self.amount_tolerance))
+            found = self.severities.stamp(found)
+            book = LEDGERS.get(event_type.name)
+            event = book.Event.of(payload, timestamp) if book is not None else None
+            if event is not None and not any(v.severity == "error" for v in found):
+                more, plan = book.judge(tx, event)
+                found += self.severities.stamp(more)
+        else:
+            found = self.severities.stamp(found)
+        valid = not any(v.severity == "error" for v in found)
+        if plan is not None and valid:
+            LEDGERS[validator.event_type.name].apply(tx, plan)
+        duplicate = any(v.rule in RETRY_RULES for v in found)
+        latency = (env.received_at - timestamp).total_seconds() * 1000 if timestamp else None
+        record = MessageRecord(env.channel, env.received_at, env.marker, env.raw, env.source,
+                               validator.event_type.name if validator else None, _text(payload, "activity_id"),
+                               _text(payload, "user_id"), _text(payload, "round_id"), valid, duplicate, found,
+                               latency)
+        return Verdict(tx.add_message(record), valid, found, duplicate, record.event)
+
+
+_MARKER_WHERE = {"rabbit": "AMQP message property 'type'; headers are ignored",
+                 "kafka": "Kafka message header 'type'", "rest": "taken from the REST path"}

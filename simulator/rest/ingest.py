@@ -1,0 +1,42 @@
+"""POST /v1/integration/<type>: what an operator's REST sender talks to, as the CRM would answer it."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from ..envelope import Envelope, utcnow
+
+ingest = Blueprint("ingest", __name__)
+
+
+def _runtime():
+    return current_app.extensions["ftsim"]
+
+
+def _reject(status: int, rule: str, message: str, detail: str):
+    runtime = _runtime()
+    runtime.store.add_rejection("rest", utcnow(), rule, detail)
+    return jsonify(error={413: "Payload Too Large", 415: "Unsupported Media Type"}[status], rule=rule,
+                   message=message), status
+
+
+@ingest.post("/v1/integration/<path:kind>")
+def receive(kind: str):
+    received_at = utcnow()
+    runtime = _runtime()
+    event_type = runtime.registry.by_path.get(request.path)
+    if event_type is None:
+        known = ", ".join(sorted(t.rest_path for t in runtime.registry))
+        return jsonify(error="Not Found", message=f"ftsim has no event type at {request.path}; it serves {known}"), 404
+    limit = runtime.settings.max_body
+    if request.content_length is not None and request.content_length > limit:
+        return _reject(413, "transport.size", f"body: expected at most {limit} bytes, got {request.content_length}",
+                       f"{request.content_length} bytes")
+    mimetype = request.mimetype
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        return _reject(415, "transport.media_type",
+                       f"Content-Type: expected application/json, got {request.content_type or 'none'}",
+                       request.content_type or "none")
+    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH (chunked bodies) raises 413 itself
+    verdict = runtime.intake.one(Envelope("rest", raw, event_type.marker, received_at, request.remote_addr or ""))
+    status = 200 if verdict.valid or runtime.settings.accept_invalid else 400
+    return jsonify(accepted=status == 200, **verdict.as_dict()), status

@@ -1,0 +1,53 @@
+"""Wires the parts a running ftsim needs from one Settings: store, contract, intake, listeners' status.
+
+Building a Runtime opens the database; importing this module does nothing.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .catalog import DEFAULT_SEVERITIES
+from .contract.registry import load_registry
+from .intake import Intake
+from .settings import Settings
+from .store import open_store
+from .violations import Severities
+
+
+@dataclass
+class ChannelState:
+    """What a listener reports about itself for /api/summary."""
+    name: str
+    connected: bool = False
+    consumed: int = 0
+    lag: int | None = None
+    error: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"connected": self.connected, "consumed": self.consumed, "lag": self.lag, "error": self.error,
+                **self.extra}
+
+
+class Runtime:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.registry = load_registry()
+        self.severities = Severities(DEFAULT_SEVERITIES, settings.severity)
+        self.store = open_store(settings.db)
+        self.intake = Intake(self.store, self.registry, profile=settings.profile, severities=self.severities,
+                             latency_budget=settings.latency_budget,
+                             amount_tolerance=settings.amount_tolerance, engine=settings.engine)
+        self.channels: dict[str, ChannelState] = {}
+        self.last_message_at: float | None = None  # monotonic time of the last judged batch
+        self.intake.subscribe(self._seen)
+
+    def _seen(self, verdicts) -> None:
+        self.last_message_at = time.monotonic()
+
+    def channel(self, name: str) -> ChannelState:
+        return self.channels.setdefault(name, ChannelState(name))
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,21 @@
+"""Where messages, verdicts, activities and rounds are kept, behind one small interface.
+
+`open_store("ftsim.db")` or `open_store(":memory:")` gives SQLite; `open_store("postgresql://...")`
+gives PostgreSQL. Intake and the query API only know the Store and Tx methods in base.py.
+"""
+from __future__ import annotations
+
+from .base import MessageRecord, Store
+
+
+def open_store(target: str) -> Store:
+    if target.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStore
+
+        return PostgresStore(target)
+    from .sqlite import SQLiteStore
+
+    return SQLiteStore(target)
+
+
+__all__ = ["MessageRecord", "Store", "open_store"]

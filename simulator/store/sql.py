@@ -1,0 +1,251 @@
+"""The store in SQL, written once for SQLite and PostgreSQL; dialects differ only in the hooks at the top.
+
+Every message is kept with its raw bytes and verdict; activities and rounds are the ledger's state, so
+a restarted ftsim (or a second one sharing the database) judges retries and rounds as if it never stopped.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Iterator
+
+from ..errors import StoreError
+from ..ledger import Activity, Round
+from ..money import text
+from ..timefmt import from_iso, iso
+from ..violations import Violation
+from .base import MessageRecord
+
+ROUND_COLUMNS = ("user_id, round_id, game_id, currency, status, bet_total, win_total, rollback_total, "
+                 "events, bets, started_at, ended_at, last_event_at")
+
+
+def _round(row) -> Round:
+    return Round(row[0], row[1], row[2], row[3], row[4], Decimal(row[5]), Decimal(row[6]), Decimal(row[7]),
+                 row[8], row[9], from_iso(row[10]), from_iso(row[11]), from_iso(row[12]))
+
+
+class SQLStore:
+    """Dialect hooks: `ph` (placeholder), `_connect()`, `_ddl()`, `_begin(conn)`, `_insert_id(cur)`."""
+
+    ph = "?"
+    errors: tuple = ()
+
+    def __init__(self):
+        self._write_lock = threading.RLock()
+        self._writer = self._connect()
+        with self._write_lock:
+            cur = self._writer.cursor()
+            for statement in self._ddl():
+                cur.execute(statement)
+            self._writer.commit()
+
+    def _q(self, sql: str) -> str:
+        return sql if self.ph == "?" else sql.replace("?", self.ph)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def batch(self):
+        with self._write_lock:
+            conn = self._writer
+            try:
+                self._begin(conn)
+                tx = _Tx(self, conn.cursor())
+                yield tx
+                conn.commit()
+            except self.errors as exc:
+                self._rollback(conn)
+                raise StoreError(f"store: {exc}") from exc
+            except BaseException:
+                self._rollback(conn)
+                raise
+
+    def _rollback(self, conn):
+        try:
+            conn.rollback()
+        except self.errors:
+            pass
+
+    def add_rejection(self, channel, received_at, rule, detail):
+        with self._write_lock:
+            try:
+                self._writer.execute(self._q("INSERT INTO rejections (channel, received_at, rule, detail) "
+                                             "VALUES (?, ?, ?, ?)"), (channel, iso(received_at), rule, detail))
+                self._writer.commit()
+            except self.errors as exc:
+                self._rollback(self._writer)
+                raise StoreError(f"store: {exc}") from exc
+
+    def clear(self):
+        with self.batch() as tx:
+            for table in ("violations", "messages", "activities", "rounds", "rejections"):
+                tx._cur.execute(f"DELETE FROM {table}")
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _rows(self, sql, args=()):
+        with self._reading() as conn:
+            cur = conn.cursor()
+            cur.execute(self._q(sql), args)
+            return cur.fetchall()
+
+    def messages(self, *, channel=None, valid=None, rule=None, user_id=None, limit=100, offset=0,
+                 newest_first=False):
+        where, args = [], []
+        if channel:
+            where.append("m.channel = ?")
+            args.append(channel)
+        if valid is not None:
+            where.append("m.valid = ?")
+            args.append(1 if valid else 0)
+        if user_id:
+            where.append("m.user_id = ?")
+            args.append(user_id)
+        if rule:
+            where.append("m.id IN (SELECT message_id FROM violations WHERE rule = ?)")
+            args.append(rule)
+        cond = (" WHERE " + " AND ".join(where)) if where else ""
+        total = self._rows(f"SELECT COUNT(*) FROM messages m{cond}", args)[0][0]
+        order = "DESC" if newest_first else "ASC"
+        rows = self._rows(
+            f"SELECT m.id, m.channel, m.received_at, m.activity_id, m.user_id, m.round_id, m.valid, "
+            f"m.violations, m.raw, m.source, m.duplicate, m.latency_ms, m.marker FROM messages m{cond} "
+            f"ORDER BY m.id {order} LIMIT ? OFFSET ?", (*args, int(limit), int(offset)))
+        return [_message(r) for r in rows], total
+
+    def rounds(self, *, user_id=None, round_id=None, status=None, limit=None, offset=0):
+        where, args = [], []
+        for col, val in (("user_id", user_id), ("round_id", round_id), ("status", status)):
+            if val:
+                where.append(f"{col} = ?")
+                args.append(val)
+        cond = (" WHERE " + " AND ".join(where)) if where else ""
+        page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+        return [_round(r) for r in self._rows(
+            f"SELECT {ROUND_COLUMNS} FROM rounds{cond} ORDER BY started_at, user_id, round_id{page}", args)]
+
+    def rounds_in_order(self, *, user_id=None) -> Iterator[Round]:
+        cond, args = (" WHERE user_id = ?", (user_id,)) if user_id else ("", ())
+        for r in self._rows(f"SELECT {ROUND_COLUMNS} FROM rounds{cond} ORDER BY user_id, game_id, started_at",
+                            args):
+            yield _round(r)
+
+    def counts(self) -> dict:
+        received, valid, dups = self._rows(
+            "SELECT COUNT(*), COALESCE(SUM(valid), 0), COALESCE(SUM(duplicate), 0) FROM messages")[0]
+        by_channel = {}
+        for channel, n, ok in self._rows("SELECT channel, COUNT(*), SUM(valid) FROM messages GROUP BY channel"):
+            by_channel[channel] = {"received": n, "valid": int(ok or 0), "invalid": n - int(ok or 0)}
+        by_rule = {}
+        for rule, severity, n in self._rows(
+                "SELECT rule, severity, COUNT(DISTINCT message_id) FROM violations GROUP BY rule, severity"):
+            entry = by_rule.setdefault(rule, {"messages": 0, "severity": severity})
+            entry["messages"] += n
+        rounds = {"open": 0, "closed": 0}
+        for status, n in self._rows("SELECT status, COUNT(*) FROM rounds GROUP BY status"):
+            rounds[status] = n
+        rejected = {rule: n for rule, n in self._rows("SELECT rule, COUNT(*) FROM rejections GROUP BY rule")}
+        return {"received": received, "valid": int(valid), "invalid": received - int(valid),
+                "duplicates": int(dups), "by_channel": by_channel, "by_rule": by_rule, "rounds": rounds,
+                "rejected": rejected}
+
+    def latency_quantiles(self, qs):
+        n = self._rows("SELECT COUNT(*) FROM messages WHERE latency_ms IS NOT NULL")[0][0]
+        out = []
+        for q in qs:
+            if n == 0:
+                out.append(None)
+                continue
+            k = min(n - 1, max(0, int(round(q * (n - 1)))))
+            out.append(self._rows("SELECT latency_ms FROM messages WHERE latency_ms IS NOT NULL "
+                                  "ORDER BY latency_ms LIMIT 1 OFFSET ?", (k,))[0][0])
+        return out
+
+    def latencies(self, limit=100_000) -> list[float]:
+        return [r[0] for r in self._rows("SELECT latency_ms FROM messages WHERE latency_ms IS NOT NULL "
+                                         "ORDER BY id DESC LIMIT ?", (limit,))]
+
+    def timeline(self, bucket_seconds: int = 60) -> list[dict]:
+        """Messages and invalid messages per time bucket of receipt (UTC, bucket start as ISO text)."""
+        width = {1: 19, 60: 16, 3600: 13}.get(bucket_seconds, 16)
+        rows = self._rows(f"SELECT SUBSTR(received_at, 1, {width}) AS b, COUNT(*), "
+                          f"COUNT(*) - SUM(valid) FROM messages GROUP BY b ORDER BY b")
+        return [{"at": b, "received": n, "invalid": int(bad or 0)} for b, n, bad in rows]
+
+
+class _Tx:
+    def __init__(self, store: SQLStore, cur):
+        self._s = store
+        self._cur = cur
+        q = store._q
+        self._sel_activity = q("SELECT activity_id, user_id, round_id, kind, amount, digest, rollback_digest "
+                               "FROM activities WHERE activity_id = ?")
+        self._sel_round = q(f"SELECT {ROUND_COLUMNS} FROM rounds WHERE user_id = ? AND round_id = ?")
+        self._up_activity = q(
+            "INSERT INTO activities (activity_id, user_id, round_id, kind, amount, digest, rollback_digest) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO UPDATE SET "
+            "rollback_digest = excluded.rollback_digest")
+        self._up_round = q(
+            f"INSERT INTO rounds ({ROUND_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (user_id, round_id) DO UPDATE SET status = excluded.status, "
+            "bet_total = excluded.bet_total, win_total = excluded.win_total, "
+            "rollback_total = excluded.rollback_total, events = excluded.events, bets = excluded.bets, "
+            "started_at = excluded.started_at, ended_at = excluded.ended_at, "
+            "last_event_at = excluded.last_event_at")
+        self._ins_message = q(
+            "INSERT INTO messages (channel, received_at, marker, raw, source, event, activity_id, user_id, "
+            "round_id, valid, duplicate, violations, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            + store._returning_id())
+        self._ins_violation = q("INSERT INTO violations (message_id, rule, severity, path) VALUES (?, ?, ?, ?)")
+
+    def activity(self, activity_id):
+        self._cur.execute(self._sel_activity, (activity_id,))
+        row = self._cur.fetchone()
+        return None if row is None else Activity(row[0], row[1], row[2], row[3], Decimal(row[4]), row[5], row[6])
+
+    def round(self, user_id, round_id):
+        self._cur.execute(self._sel_round, (user_id, round_id))
+        row = self._cur.fetchone()
+        return None if row is None else _round(row)
+
+    def save_activity(self, a: Activity):
+        self._cur.execute(self._up_activity, (a.activity_id, a.user_id, a.round_id, a.kind, text(a.amount),
+                                              a.digest, a.rollback_digest))
+
+    def save_round(self, r: Round):
+        self._cur.execute(self._up_round, (r.user_id, r.round_id, r.game_id, r.currency, r.status,
+                                           text(r.bet_total), text(r.win_total), text(r.rollback_total),
+                                           r.events, r.bets, iso(r.started_at), iso(r.ended_at),
+                                           iso(r.last_event_at)))
+
+    def add_message(self, m: MessageRecord) -> int:
+        vjson = json.dumps([v.as_dict() for v in m.violations], ensure_ascii=False) if m.violations else "[]"
+        self._cur.execute(self._ins_message, (
+            m.channel, iso(m.received_at), m.marker, m.raw, m.source, m.event, m.activity_id, m.user_id,
+            m.round_id, 1 if m.valid else 0, 1 if m.duplicate else 0, vjson, m.latency_ms))
+        message_id = self._s._inserted_id(self._cur)
+        if m.violations:
+            self._cur.executemany(self._ins_violation,
+                                  [(message_id, v.rule, v.severity, v.path) for v in m.violations])
+        return message_id
+
+
+def _message(r) -> dict:
+    raw = bytes(r[8])
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        payload = None
+    out = {"id": r[0], "channel": r[1], "received_at": r[2], "activity_id": r[3], "user_id": r[4],
+           "round_id": r[5], "valid": bool(r[6]), "violations": json.loads(r[7]), "payload": payload,
+           "source": r[9], "duplicate": bool(r[10]), "latency_ms": r[11], "marker": r[12]}
+    if payload is None:
+        out["raw"] = raw.decode("utf-8", errors="replace")
+    return out
+
+
+def violations_of(message: dict) -> list[Violation]:
+    return [Violation(**v) for v in message["violations"]]

@@ -1,0 +1,41 @@
+"""RFC 3339 timestamps in and out; every datetime inside ftsim is timezone-aware UTC."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$")
+
+
+def parse_rfc3339(text) -> datetime | None:
+    """A UTC datetime, or None when text is not RFC 3339. A leap second (:60) is read as :59.999999."""
+    if not isinstance(text, str):
+        return None
+    m = _RFC3339.match(text)
+    if not m:
+        return None
+    y, mo, d, h, mi, s, frac, z, sign, oh, om = m.groups()
+    micro = int((frac or "0")[:6].ljust(6, "0"))
+    second = int(s)
+    if second == 60:
+        second, micro = 59, 999999
+    try:
+        tz = timezone.utc if z else timezone(
+            (1 if sign == "+" else -1) * timedelta(hours=int(oh), minutes=int(om)))
+        return datetime(int(y), int(mo), int(d), int(h), int(mi), second, micro, tzinfo=tz).astimezone(timezone.utc)
+    except ValueError:
+        return None
+
+
+def iso(dt: datetime | None) -> str | None:
+    """Fixed-width UTC text, so that stored times sort as strings."""
+    if dt is None:
+        return None
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_iso(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
