@@ -22,6 +22,8 @@ class Envelope:
     received_at: datetime = field(default_factory=utcnow)
     source: str = ""  # where exactly: "file.jsonl:3", "partition 0 offset 17", the REST client's address
     handle: Any = None  # the transport's delivery handle (delivery tag, offset); intake ignores it
+    delivery_key: str | None = None  # the broker's identity of this delivery: "kafka:topic:partition:offset"
+    maybe_redelivered: bool = False  # the broker may have delivered it before (AMQP redelivered flag, Kafka)
 
 
 @dataclass(slots=True)
@@ -31,6 +33,7 @@ class Verdict:
     violations: list
     duplicate: bool = False
     event: str | None = None
+    redelivered: bool = False  # the broker delivered an already stored message again: not stored twice
 
     def as_dict(self) -> dict:
         return {"id": self.id, "valid": self.valid, "duplicate": self.duplicate,

@@ -83,6 +83,10 @@ class Intake:
         return verdicts
 
     def _judge_one(self, tx, env: Envelope) -> Verdict:
+        if env.maybe_redelivered and env.delivery_key:
+            prior = tx.delivery(env.delivery_key)
+            if prior is not None:  # stored before a crash or lost ack: the verdict stands, counted once
+                return prior
         found: list[Violation] = []
         validator = self.validators.get(env.marker)
         if validator is None:
@@ -116,7 +120,7 @@ class Intake:
         record = MessageRecord(env.channel, env.received_at, env.marker, env.raw, env.source,
                                validator.event_type.name if validator else None, _text(payload, "activity_id"),
                                _text(payload, "user_id"), _text(payload, "round_id"), valid, duplicate, found,
-                               latency)
+                               latency, env.delivery_key)
         return Verdict(tx.add_message(record), valid, found, duplicate, record.event)
 
 

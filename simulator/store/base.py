@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ContextManager, Iterator, Protocol
 
+from ..envelope import Verdict
 from ..ledger import Activity, Round
 from ..violations import Violation
 
@@ -24,6 +25,7 @@ class MessageRecord:
     duplicate: bool
     violations: list[Violation]
     latency_ms: float | None
+    delivery_key: str | None = None
 
 
 class Tx(Protocol):
@@ -34,6 +36,7 @@ class Tx(Protocol):
     def save_activity(self, activity: Activity) -> None: ...
     def save_round(self, rnd: Round) -> None: ...
     def add_message(self, record: MessageRecord) -> int: ...
+    def delivery(self, delivery_key: str) -> "Verdict | None": ...
 
 
 class Store(Protocol):

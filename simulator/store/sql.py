@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Iterator
 
+from ..envelope import Verdict
 from ..errors import StoreError
 from ..ledger import Activity, Round
 from ..money import text
@@ -197,8 +198,11 @@ class _Tx:
             "last_event_at = excluded.last_event_at")
         self._ins_message = q(
             "INSERT INTO messages (channel, received_at, marker, raw, source, event, activity_id, user_id, "
-            "round_id, valid, duplicate, violations, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "round_id, valid, duplicate, violations, latency_ms, delivery_key) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             + store._returning_id())
+        self._sel_delivery = q("SELECT id, valid, violations, duplicate, event FROM messages "
+                               "WHERE delivery_key = ? ORDER BY id LIMIT 1")
         self._ins_violation = q("INSERT INTO violations (message_id, rule, severity, path) VALUES (?, ?, ?, ?)")
 
     def activity(self, activity_id):
@@ -210,6 +214,13 @@ class _Tx:
         self._cur.execute(self._sel_round, (user_id, round_id))
         row = self._cur.fetchone()
         return None if row is None else _round(row)
+
+    def delivery(self, delivery_key):
+        self._cur.execute(self._sel_delivery, (delivery_key,))
+        row = self._cur.fetchone()
+        if row is None:
+            return None
+        return Verdict(row[0], bool(row[1]), violations_of_json(row[2]), bool(row[3]), row[4], redelivered=True)
 
     def save_activity(self, a: Activity):
         self._cur.execute(self._up_activity, (a.activity_id, a.user_id, a.round_id, a.kind, text(a.amount),
@@ -225,7 +236,7 @@ class _Tx:
         vjson = json.dumps([v.as_dict() for v in m.violations], ensure_ascii=False) if m.violations else "[]"
         self._cur.execute(self._ins_message, (
             m.channel, iso(m.received_at), m.marker, m.raw, m.source, m.event, m.activity_id, m.user_id,
-            m.round_id, 1 if m.valid else 0, 1 if m.duplicate else 0, vjson, m.latency_ms))
+            m.round_id, 1 if m.valid else 0, 1 if m.duplicate else 0, vjson, m.latency_ms, m.delivery_key))
         message_id = self._s._inserted_id(self._cur)
         if m.violations:
             self._cur.executemany(self._ins_violation,
@@ -247,5 +258,5 @@ def _message(r) -> dict:
     return out
 
 
-def violations_of(message: dict) -> list[Violation]:
-    return [Violation(**v) for v in message["violations"]]
+def violations_of_json(text: str) -> list[Violation]:
+    return [Violation(**v) for v in json.loads(text)]

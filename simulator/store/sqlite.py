@@ -11,11 +11,12 @@ DDL = """
 CREATE TABLE IF NOT EXISTS messages (
   id INTEGER PRIMARY KEY, channel TEXT NOT NULL, received_at TEXT NOT NULL, marker TEXT, raw BLOB NOT NULL,
   source TEXT, event TEXT, activity_id TEXT, user_id TEXT, round_id TEXT, valid INTEGER NOT NULL,
-  duplicate INTEGER NOT NULL, violations TEXT NOT NULL, latency_ms REAL);
+  duplicate INTEGER NOT NULL, violations TEXT NOT NULL, latency_ms REAL, delivery_key TEXT);
 CREATE INDEX IF NOT EXISTS messages_channel ON messages (channel);
 CREATE INDEX IF NOT EXISTS messages_user ON messages (user_id);
 CREATE INDEX IF NOT EXISTS messages_valid ON messages (valid);
 CREATE INDEX IF NOT EXISTS messages_latency ON messages (latency_ms);
+CREATE INDEX IF NOT EXISTS messages_delivery ON messages (delivery_key) WHERE delivery_key IS NOT NULL;
 CREATE TABLE IF NOT EXISTS violations (
   message_id INTEGER NOT NULL, rule TEXT NOT NULL, severity TEXT NOT NULL, path TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS violations_rule ON violations (rule, message_id);
