@@ -8,9 +8,8 @@ import threading
 import time
 from typing import Callable
 
-from werkzeug.serving import make_server
-
 from .errors import ConfigError
+from .httpserver import make_http_server
 from .rest import create_app
 from .runtime import Runtime
 from .settings import Settings
@@ -41,7 +40,7 @@ class Server:
         self.settings = settings
         self.runtime = runtime or Runtime(settings)
         self.app = create_app(self.runtime)
-        self.http = make_server(settings.host, settings.port, self.app, threaded=True)
+        self.http = make_http_server(self.app, settings)
         self.port = self.http.server_port
         self.listeners = []
         self._threads: list[threading.Thread] = []
