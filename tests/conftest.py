@@ -53,13 +53,31 @@ def runtime(make_settings):
     rt.close()
 
 
-@pytest.fixture
-def judge(runtime):
-    """Send one payload (dict or bytes) through intake the way a transport would; returns the verdict."""
+def judge_with(runtime):
     def send(payload, marker="CASINO", channel="rest"):
         raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         return runtime.intake.one(Envelope(channel, raw, marker))
     return send
+
+
+@pytest.fixture
+def judge(runtime):
+    """Send one payload (dict or bytes) through intake the way a transport would; returns the verdict."""
+    return judge_with(runtime)
+
+
+@pytest.fixture
+def make_judge(make_settings, tmp_path):
+    """A judge on a runtime of its own, built from settings flags: make_judge(severity=[...])."""
+    runtimes = []
+
+    def make(**flags):
+        flags.setdefault("db", str(tmp_path / f"judge{len(runtimes)}.db"))
+        runtimes.append(Runtime(make_settings(**flags)))
+        return judge_with(runtimes[-1])
+    yield make
+    for rt in runtimes:
+        rt.close()
 
 
 class Client:

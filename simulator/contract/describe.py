@@ -79,7 +79,7 @@ def word(problem: Problem, required_by: dict[str, str] | None = None) -> tuple[s
         note = (required_by or {}).get(exp)
         return where, f"{exp}: required field is missing" + (f" ({note})" if note else "")
     if kw == "type":
-        types = exp if isinstance(exp, list) else [exp]
+        types = sorted(exp if isinstance(exp, list) else [exp], key=list(TYPE_NAMES).index)
         want = " or ".join(TYPE_NAMES.get(t, t) for t in types)
         hint = ""
         if "number" in types and isinstance(value, str):

@@ -33,9 +33,14 @@ class SchemaValidator:
     def violations(self, payload: dict) -> list[Violation]:
         if self._is_valid(payload):
             return []
-        found = [to_violation(p, self._required_by) for p in self._problems(payload)]
-        found.sort(key=lambda v: v.path)
-        return found
+        # A profile that tightens a type fails both its own and the base's check: keep the tighter words.
+        best: dict[tuple[str, str], Violation] = {}
+        for problem in self._problems(payload):
+            v = to_violation(problem, self._required_by)
+            seen = best.get((v.rule, v.path))
+            if seen is None or len(v.message) < len(seen.message):
+                best[(v.rule, v.path)] = v
+        return sorted(best.values(), key=lambda v: v.path)
 
     def _compile(self, schema: dict) -> None:
         raise NotImplementedError
