@@ -119,7 +119,8 @@ def load_settings(config: str | None = None, env: Mapping[str, str] | None = Non
     for name in _NAMES:
         raw = env.get("FTSIM_" + name.upper())
         if raw is not None:
-            values[name] = _coerce(name, raw)
+            value = _coerce(name, raw)
+            values[name] = {**values.get(name, {}), **value} if name == "severity" else value
     severity = dict(values.get("severity", {}))
     for name, value in flags.items():
         if value is None:

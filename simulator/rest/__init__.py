@@ -11,7 +11,6 @@ from .ingest import ingest
 
 def create_app(runtime) -> Flask:
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body
     app.extensions["ftsim"] = runtime
     install_auth(app, runtime)
     app.register_blueprint(ingest)

@@ -19,6 +19,17 @@ def _reject(status: int, rule: str, message: str, detail: str):
                    message=message), status
 
 
+def _read_at_most(n: int) -> bytes:
+    stream, parts, size = request.stream, [], 0
+    while size < n:
+        chunk = stream.read(min(65536, n - size))
+        if not chunk:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts)
+
+
 @ingest.post("/v1/integration/<path:kind>")
 def receive(kind: str):
     received_at = utcnow()
@@ -36,7 +47,10 @@ def receive(kind: str):
         return _reject(415, "transport.media_type",
                        f"Content-Type: expected application/json, got {request.content_type or 'none'}",
                        request.content_type or "none")
-    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH (chunked bodies) raises 413 itself
+    raw = _read_at_most(limit + 1)  # a chunked body has no Content-Length to check up front
+    if len(raw) > limit:
+        return _reject(413, "transport.size", f"body: expected at most {limit} bytes, got more (chunked)",
+                       "chunked body over the limit")
     verdict = runtime.intake.one(Envelope("rest", raw, event_type.marker, received_at, request.remote_addr or ""))
     status = 200 if verdict.valid or runtime.settings.accept_invalid else 400
     return jsonify(accepted=status == 200, **verdict.as_dict()), status

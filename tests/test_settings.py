@@ -1,0 +1,49 @@
+"""Settings come from defaults, then a TOML file, then FTSIM_* variables, then flags, in that order."""
+import pytest
+
+from simulator.errors import ConfigError
+from simulator.settings import load_settings
+
+
+def test_defaults():
+    s = load_settings(None, env={})
+    assert (s.host, s.port, s.db, s.profile, s.latency_budget) == ("127.0.0.1", 8080, "ftsim.db", "strict", 1.0)
+
+
+def test_layers_override_in_order(tmp_path):
+    cfg = tmp_path / "ftsim.toml"
+    cfg.write_text('port = 9000\nprofile = "lenient"\nlatency-budget = 2.5\n[severity]\n"amount.sum" = "warning"\n')
+    s = load_settings(str(cfg), env={"FTSIM_PORT": "9100", "FTSIM_API_KEY": "k"})
+    assert (s.port, s.profile, s.latency_budget, s.api_key) == (9100, "lenient", 2.5, "k")
+    assert s.severity == {"amount.sum": "warning"}
+    s = load_settings(str(cfg), env={"FTSIM_PORT": "9100"}, port=9200, severity=["latency.budget=off"])
+    assert s.port == 9200 and s.severity == {"amount.sum": "warning", "latency.budget": "off"}
+
+
+def test_severity_from_the_environment():
+    s = load_settings(None, env={"FTSIM_SEVERITY": "amount.sum=warning, schema.*=off"})
+    assert s.severity == {"amount.sum": "warning", "schema.*": "off"}
+
+
+@pytest.mark.parametrize("env,words", [
+    ({"FTSIM_PORT": "eighty"}, "port"), ({"FTSIM_PROFILE": "loose"}, "strict or lenient"),
+    ({"FTSIM_BASIC_AUTH": "nocolon"}, "USER:PASSWORD"), ({"FTSIM_LATENCY_BUDGET": "0"}, "latency_budget"),
+    ({"FTSIM_INSECURE": "perhaps"}, "insecure"),
+])
+def test_bad_values_are_refused_with_the_setting_named(env, words):
+    with pytest.raises(ConfigError, match=words):
+        load_settings(None, env=env)
+
+
+def test_an_unknown_key_in_the_file_is_refused(tmp_path):
+    cfg = tmp_path / "ftsim.toml"
+    cfg.write_text("prot = 1\n")
+    with pytest.raises(ConfigError, match="unknown setting 'prot'"):
+        load_settings(str(cfg), env={})
+
+
+def test_severities_merge_across_layers(tmp_path):
+    cfg = tmp_path / "ftsim.toml"
+    cfg.write_text('[severity]\n"amount.sum" = "warning"\n"latency.budget" = "error"\n')
+    s = load_settings(str(cfg), env={"FTSIM_SEVERITY": "latency.budget=off"}, severity=["round.*=off"])
+    assert s.severity == {"amount.sum": "warning", "latency.budget": "off", "round.*": "off"}
