@@ -7,10 +7,11 @@ event never moves a round, and a retry is counted once.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+
+import orjson
 
 from .money import ZERO, to_money
 from .violations import Violation
@@ -71,11 +72,11 @@ class Event:
         if amount is None:  # lenient profile: amount is optional, so take the parts
             amount = sum((to_money(payload.get(k)) or ZERO for k in
                           ("wager_amount", "bonus_wager_amount", "locked_wager_amount")), ZERO)
-        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
         return cls(payload["activity_id"], payload["user_id"], payload.get("round_id"), payload["type"],
                    payload.get("status", "Approved") == "Rollback", amount, payload["currency"],
                    payload["game_id"], payload.get("is_round_end") is True, at,
-                   hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest())
+                   hashlib.blake2b(canonical, digest_size=16).hexdigest())
 
 
 @dataclass(slots=True)
@@ -84,6 +85,7 @@ class Plan:
     event: Event
     reverses: Activity | None = None
     inert: bool = False  # a retry, a conflict or an unknown rollback: stored, changes nothing
+    round: Round | None = None  # the event's round as judge read it
 
 
 def judge(tx, ev: Event) -> tuple[list[Violation], Plan]:
@@ -112,7 +114,7 @@ def judge(tx, ev: Event) -> tuple[list[Violation], Plan]:
     if ev.kind == "Win" and (rnd is None or rnd.bets == 0):
         found.append(Violation("round.win_without_bet", "/type",
                                f"type: Win in round {ev.round_id!r} with no approved Bet before it"))
-    return found, Plan(ev)
+    return found, Plan(ev, round=rnd)
 
 
 def _round_mismatches(rnd: Round, ev: Event):
@@ -146,7 +148,7 @@ def _judge_rollback(tx, ev: Event, act: Activity | None):
     rnd = tx.round(ev.user_id, ev.round_id) if ev.round_id else None
     if rnd is not None:
         found += _round_mismatches(rnd, ev)
-    return found, Plan(ev, reverses=act)
+    return found, Plan(ev, reverses=act, round=rnd)
 
 
 def apply(tx, plan: Plan) -> None:
@@ -156,7 +158,7 @@ def apply(tx, plan: Plan) -> None:
     if plan.reverses is not None:
         act = plan.reverses
         tx.save_activity(replace(act, rollback_digest=ev.digest))
-        rnd = tx.round(ev.user_id, ev.round_id) if ev.round_id else None
+        rnd = plan.round
         if rnd is not None:
             if act.kind == "Bet":
                 rnd.bet_total -= act.amount
@@ -170,7 +172,7 @@ def apply(tx, plan: Plan) -> None:
     tx.save_activity(Activity(ev.activity_id, ev.user_id, ev.round_id, ev.kind, ev.amount, ev.digest))
     if ev.round_id is None:
         return
-    rnd = tx.round(ev.user_id, ev.round_id) or Round(
+    rnd = plan.round or Round(
         ev.user_id, ev.round_id, ev.game_id, ev.currency, "open", ZERO, ZERO, ZERO, 0, 0, ev.at, None, ev.at)
     if ev.kind == "Bet":
         rnd.bet_total += ev.amount

@@ -29,13 +29,15 @@ def parse_rfc3339(text) -> datetime | None:
 
 
 def iso(dt: datetime | None) -> str | None:
-    """Fixed-width UTC text, so that stored times sort as strings."""
+    """Fixed-width UTC text (microseconds, Z), so that stored times sort as strings."""
     if dt is None:
         return None
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if dt.utcoffset():
+        dt = dt.astimezone(timezone.utc)
+    return dt.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def from_iso(text: str | None) -> datetime | None:
     if text is None:
         return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=timezone.utc)

@@ -14,7 +14,6 @@ from typing import Iterator
 from ..envelope import Verdict
 from ..errors import StoreError
 from ..ledger import Activity, Round
-from ..money import text
 from ..timefmt import from_iso, iso
 from ..violations import Violation
 from .base import MessageRecord
@@ -223,12 +222,12 @@ class _Tx:
         return Verdict(row[0], bool(row[1]), violations_of_json(row[2]), bool(row[3]), row[4], redelivered=True)
 
     def save_activity(self, a: Activity):
-        self._cur.execute(self._up_activity, (a.activity_id, a.user_id, a.round_id, a.kind, text(a.amount),
+        self._cur.execute(self._up_activity, (a.activity_id, a.user_id, a.round_id, a.kind, str(a.amount),
                                               a.digest, a.rollback_digest))
 
     def save_round(self, r: Round):
         self._cur.execute(self._up_round, (r.user_id, r.round_id, r.game_id, r.currency, r.status,
-                                           text(r.bet_total), text(r.win_total), text(r.rollback_total),
+                                           str(r.bet_total), str(r.win_total), str(r.rollback_total),
                                            r.events, r.bets, iso(r.started_at), iso(r.ended_at),
                                            iso(r.last_event_at)))
 
