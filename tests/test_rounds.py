@@ -49,8 +49,8 @@ class Book:
 
 
 @pytest.fixture
-def book(make_settings):
-    rt = Runtime(make_settings(severity=["latency.budget=off"]))
+def book(make_settings, db_target):
+    rt = Runtime(make_settings(severity=["latency.budget=off"], db=db_target))
     yield Book(rt)
     rt.close()
 

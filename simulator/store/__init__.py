@@ -1,7 +1,8 @@
 """Where messages, verdicts, activities and rounds are kept, behind one small interface.
 
-`open_store("ftsim.db")` or `open_store(":memory:")` gives SQLite. Intake and the query API only know the
-Store and Tx methods in base.py, so another SQL database is a dialect of sql.SQLStore.
+`open_store("ftsim.db")` or `open_store(":memory:")` gives SQLite; `open_store("postgresql://...")` gives
+PostgreSQL, for several ftsim instances sharing one ledger. Intake and the query API only know the Store and
+Tx methods in base.py.
 """
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from .base import MessageRecord, Store
 
 
 def open_store(target: str) -> Store:
+    if target.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStore
+
+        return PostgresStore(target)
     from .sqlite import SQLiteStore
 
     return SQLiteStore(target)
