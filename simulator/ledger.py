@@ -93,13 +93,9 @@ def judge(tx, ev: Event) -> tuple[list[Violation], Plan]:
     if ev.rollback:
         return _judge_rollback(tx, ev, act)
     if act is not None:
-        if act.digest == ev.digest:
-            return [Violation("activity.retry", "/activity_id",
-                              f"activity_id: {ev.activity_id!r} was received before with the same payload; "
-                              f"a retry, counted once")], Plan(ev, inert=True)
-        return [Violation("activity.duplicate", "/activity_id",
-                          f"activity_id: {ev.activity_id!r} was already used by a different event; expected a "
-                          f"unique id per event (or the same payload for a retry)")], Plan(ev, inert=True)
+        return _seen_before(ev, act.digest, f"{ev.activity_id!r} was received before with the same payload",
+                            f"{ev.activity_id!r} was already used by a different event; expected a unique id "
+                            f"per event (or the same payload for a retry)")
     if ev.round_id is None:
         return [Violation("round.missing_id", "/round_id",
                           "round_id: absent, so this event joins no round")], Plan(ev)
@@ -117,6 +113,15 @@ def judge(tx, ev: Event) -> tuple[list[Violation], Plan]:
     return found, Plan(ev, round=rnd)
 
 
+def _seen_before(ev: Event, stored_digest: str, same: str, different: str):
+    """A retry when the payload is the one stored under this id; a conflicting duplicate otherwise."""
+    if stored_digest == ev.digest:
+        found = Violation("activity.retry", "/activity_id", f"activity_id: {same}; a retry, counted once")
+    else:
+        found = Violation("activity.duplicate", "/activity_id", f"activity_id: {different}")
+    return [found], Plan(ev, inert=True)
+
+
 def _round_mismatches(rnd: Round, ev: Event):
     if rnd.currency and ev.currency != rnd.currency:
         yield Violation("round.currency_mismatch", "/currency",
@@ -128,13 +133,8 @@ def _round_mismatches(rnd: Round, ev: Event):
 
 def _judge_rollback(tx, ev: Event, act: Activity | None):
     if act is not None and act.rollback_digest is not None:
-        if act.rollback_digest == ev.digest:
-            return [Violation("activity.retry", "/activity_id",
-                              f"activity_id: the Rollback of {ev.activity_id!r} was received before; "
-                              f"a retry, counted once")], Plan(ev, inert=True)
-        return [Violation("activity.duplicate", "/activity_id",
-                          f"activity_id: {ev.activity_id!r} was already rolled back by a different "
-                          f"Rollback")], Plan(ev, inert=True)
+        return _seen_before(ev, act.rollback_digest, f"the Rollback of {ev.activity_id!r} was received before",
+                            f"{ev.activity_id!r} was already rolled back by a different Rollback")
     if act is None or act.user_id != ev.user_id or act.round_id != ev.round_id:
         where = f"round {ev.round_id!r} of user {ev.user_id!r}"
         return [Violation("round.rollback_unknown", "/activity_id",

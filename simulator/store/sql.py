@@ -18,6 +18,34 @@ from ..timefmt import from_iso, iso
 from ..violations import Violation
 from .base import MessageRecord
 
+# The schema for every dialect; `types` fills in what differs (see each dialect's TYPES).
+DDL = """
+CREATE TABLE IF NOT EXISTS messages (
+  id {serial}, channel TEXT NOT NULL, received_at TEXT NOT NULL, marker TEXT, raw {blob} NOT NULL,
+  source TEXT, event TEXT, activity_id TEXT, user_id TEXT, round_id TEXT, valid INTEGER NOT NULL,
+  duplicate INTEGER NOT NULL, violations TEXT NOT NULL, latency_ms {real}, delivery_key TEXT);
+CREATE INDEX IF NOT EXISTS messages_channel ON messages (channel);
+CREATE INDEX IF NOT EXISTS messages_user ON messages (user_id);
+CREATE INDEX IF NOT EXISTS messages_valid ON messages (valid);
+CREATE INDEX IF NOT EXISTS messages_latency ON messages (latency_ms);
+CREATE INDEX IF NOT EXISTS messages_delivery ON messages (delivery_key) WHERE delivery_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS violations (
+  message_id BIGINT NOT NULL, rule TEXT NOT NULL, severity TEXT NOT NULL, path TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS violations_rule ON violations (rule, message_id);
+CREATE TABLE IF NOT EXISTS activities (
+  activity_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, round_id TEXT, kind TEXT NOT NULL, amount TEXT NOT NULL,
+  digest TEXT NOT NULL, rollback_digest TEXT){without_rowid};
+CREATE TABLE IF NOT EXISTS rounds (
+  user_id TEXT NOT NULL, round_id TEXT NOT NULL, game_id TEXT, currency TEXT, status TEXT NOT NULL,
+  bet_total TEXT NOT NULL, win_total TEXT NOT NULL, rollback_total TEXT NOT NULL, events INTEGER NOT NULL,
+  bets INTEGER NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, last_event_at TEXT NOT NULL,
+  PRIMARY KEY (user_id, round_id)){without_rowid};
+CREATE INDEX IF NOT EXISTS rounds_status ON rounds (status);
+CREATE TABLE IF NOT EXISTS rejections (
+  id {serial}, channel TEXT NOT NULL, received_at TEXT NOT NULL, rule TEXT NOT NULL, detail TEXT);
+"""
+
+
 ROUND_COLUMNS = ("user_id, round_id, game_id, currency, status, bet_total, win_total, rollback_total, "
                  "events, bets, started_at, ended_at, last_event_at")
 
@@ -28,10 +56,12 @@ def _round(row) -> Round:
 
 
 class SQLStore:
-    """Dialect hooks: `ph` (placeholder), `_connect()`, `_ddl()`, `_begin(conn)`, `_insert_id(cur)`."""
+    """Dialect hooks: `ph` (placeholder), `types` (for DDL), `_connect()`, `_begin(conn)`, `_returning_id()`,
+    `_inserted_id(cur)`, `_reading()`."""
 
     ph = "?"
     errors: tuple = ()
+    types: dict = {}
 
     def __init__(self):
         self._write_lock = threading.RLock()
@@ -41,6 +71,9 @@ class SQLStore:
             for statement in self._ddl():
                 cur.execute(statement)
             self._writer.commit()
+
+    def _ddl(self) -> list[str]:
+        return [s.strip() for s in DDL.format(**self.types).split(";") if s.strip()]
 
     def _q(self, sql: str) -> str:
         return sql if self.ph == "?" else sql.replace("?", self.ph)
