@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from . import add_contract_options, contract_flags
+from .verify import add_ci_options, finish, install_checklist, serve_checklist
 
 
 def register(sub) -> None:
@@ -22,6 +23,7 @@ def register(sub) -> None:
     p.add_argument("--kafka", metavar="BOOTSTRAP", help="consume Kafka, e.g. 127.0.0.1:9092")
     p.add_argument("--kafka-topic", help="default ftsim.casino")
     p.add_argument("--kafka-group", help="consumer group id (default ftsim)")
+    add_ci_options(p)
     p.set_defaults(func=run)
 
 
@@ -38,11 +40,14 @@ def settings_from(args):
 def run(args) -> int:
     from ..serve import Server
 
-    server = Server(settings_from(args)).start()
-    print(f"ftsim listening on {server.url}  (POST /v1/integration/casino, GET /api/summary; Ctrl-C stops)",
-          flush=True)
+    settings, checklist = settings_from(args), serve_checklist(args)
+    server = Server(settings)
+    install_checklist(server, checklist)
+    server.start()
+    print(f"ftsim listening on {server.url}  (POST /v1/integration/casino, GET /api/summary, live page /; "
+          f"Ctrl-C stops)", flush=True)
     try:
-        server.wait()
+        server.wait(until_idle=args.until_idle)
+        return finish(server, args)
     finally:
         server.stop()
-    return 0

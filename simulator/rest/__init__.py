@@ -1,4 +1,4 @@
-"""The Flask application: the CRM's ingest endpoints, the query API and (later) the live page."""
+"""The Flask application: the CRM's ingest endpoints, the query API and the live page."""
 from __future__ import annotations
 
 from flask import Flask, jsonify
@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 from .api import api
 from .auth import install_auth
 from .ingest import ingest
+from .live import live
 
 
 def create_app(runtime) -> Flask:
@@ -15,6 +16,7 @@ def create_app(runtime) -> Flask:
     install_auth(app, runtime)
     app.register_blueprint(ingest)
     app.register_blueprint(api)
+    app.register_blueprint(live)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -208,6 +208,95 @@ class SQLStore:
                           f"COUNT(*) - SUM(valid) FROM messages GROUP BY b ORDER BY b")
         return [{"at": b, "received": n, "invalid": int(bad or 0)} for b, n, bad in rows]
 
+    # -- reports: what readiness, `ftsim report` and the live page read (appended for issue 5) ------
+
+    def _where(self, channel=None, rule=None, user_id=None) -> tuple[str, list]:
+        """A WHERE clause over messages `m` for the report filters."""
+        where, args = [], []
+        if channel:
+            where.append("m.channel = ?")
+            args.append(channel)
+        if user_id:
+            where.append("m.user_id = ?")
+            args.append(user_id)
+        if rule:
+            where.append("m.id IN (SELECT message_id FROM violations WHERE rule = ?)")
+            args.append(rule)
+        return (" WHERE " + " AND ".join(where)) if where else "", args
+
+    def rule_counts(self, *, channel=None, user_id=None) -> list[tuple[str, str, int]]:
+        """(rule, severity, messages) for every rule and severity a stored message was judged with."""
+        cond, args = self._where(channel=channel, user_id=user_id)
+        if not cond:
+            return [tuple(r) for r in self._rows(
+                "SELECT rule, severity, COUNT(DISTINCT message_id) FROM violations GROUP BY rule, severity "
+                "ORDER BY rule, severity")]
+        return [tuple(r) for r in self._rows(
+            f"SELECT v.rule, v.severity, COUNT(DISTINCT v.message_id) FROM violations v "
+            f"JOIN messages m ON m.id = v.message_id{cond} GROUP BY v.rule, v.severity ORDER BY v.rule, v.severity",
+            args)]
+
+    def rejection_counts(self) -> list[tuple[str, str, int]]:
+        """(channel, rule, requests) for what was refused before intake (401, 413, 415); "api" is the query API."""
+        return [tuple(r) for r in self._rows(
+            "SELECT channel, rule, COUNT(*) FROM rejections GROUP BY channel, rule ORDER BY channel, rule")]
+
+    def refused_activities(self, limit: int = 5) -> tuple[int, list[dict]]:
+        """Activity ids none of whose deliveries was valid: how many, and the first few with their last message."""
+        refused = ("SELECT activity_id, COUNT(*) AS deliveries, MIN(id) AS first_id, MAX(id) AS last_id "
+                   "FROM messages WHERE activity_id IS NOT NULL GROUP BY activity_id HAVING SUM(valid) = 0")
+        total = self._rows(f"SELECT COUNT(*) FROM ({refused}) r")[0][0]
+        rows = self._rows(
+            f"SELECT r.activity_id, r.deliveries, m.id, m.channel, m.user_id, m.received_at, m.violations "
+            f"FROM ({refused}) r JOIN messages m ON m.id = r.last_id ORDER BY r.first_id LIMIT ?", (int(limit),))
+        return total, [{"activity_id": r[0], "deliveries": r[1], "last_message_id": r[2], "channel": r[3],
+                        "user_id": r[4], "last_received_at": r[5], "violations": json.loads(r[6])} for r in rows]
+
+    def received_span(self, *, channel=None, rule=None, user_id=None) -> tuple[str | None, str | None]:
+        """The first and last receipt time (ISO text) of the messages the filters select."""
+        cond, args = self._where(channel, rule, user_id)
+        first, last = self._rows(f"SELECT MIN(m.received_at), MAX(m.received_at) FROM messages m{cond}", args)[0]
+        return first, last
+
+    def activity_timeline(self, width: int, *, channel=None, rule=None, user_id=None) -> list[dict]:
+        """Per time bucket (the first `width` characters of the ISO receipt time): received, invalid, and
+        valid messages with a warning."""
+        cond, args = self._where(channel, rule, user_id)
+        rows = self._rows(
+            f"SELECT SUBSTR(m.received_at, 1, {int(width)}) AS b, COUNT(*), COUNT(*) - SUM(m.valid), "
+            f"SUM(CASE WHEN m.valid = 1 AND EXISTS (SELECT 1 FROM violations v WHERE v.message_id = m.id "
+            f"AND v.severity = 'warning') THEN 1 ELSE 0 END) FROM messages m{cond} GROUP BY b ORDER BY b", args)
+        return [{"at": b, "received": n, "invalid": int(bad or 0), "warned": int(warned or 0)}
+                for b, n, bad, warned in rows]
+
+    def latency_histogram(self, edges, *, channel=None, rule=None, user_id=None) -> list[int]:
+        """Message counts per latency bin: (-inf, e0], (e0, e1], ..., (e_last, +inf), in milliseconds."""
+        cond, args = self._where(channel, rule, user_id)
+        cond = (cond + " AND " if cond else " WHERE ") + "m.latency_ms IS NOT NULL"
+        case = " ".join(f"WHEN m.latency_ms <= {float(e)!r} THEN {i}" for i, e in enumerate(edges))
+        counts = [0] * (len(edges) + 1)
+        for b, n in self._rows(f"SELECT CASE {case} ELSE {len(edges)} END AS b, COUNT(*) FROM messages m{cond} "
+                               f"GROUP BY b", args):
+            counts[int(b)] = n
+        return counts
+
+    def flagged_messages(self, *, channel=None, rule=None, user_id=None, limit=10) -> list[dict]:
+        """The newest messages with an error or a warning, newest first, in the shape `messages` gives."""
+        cond, args = self._where(channel, rule, user_id)
+        cond = (cond + " AND " if cond else " WHERE ") + (
+            "m.id IN (SELECT message_id FROM violations WHERE severity IN ('error', 'warning'))")
+        rows = self._rows(
+            f"SELECT m.id, m.channel, m.received_at, m.activity_id, m.user_id, m.round_id, m.valid, "
+            f"m.violations, m.raw, m.source, m.duplicate, m.latency_ms, m.marker FROM messages m{cond} "
+            f"ORDER BY m.id DESC LIMIT ?", (*args, int(limit)))
+        return [_message(r) for r in rows]
+
+    def change_marker(self) -> str:
+        """Cheap text that changes whenever a message or a rejection is stored or the store is cleared."""
+        (last, n), = self._rows("SELECT MAX(id), COUNT(*) FROM messages")
+        (rejected,), = self._rows("SELECT COUNT(*) FROM rejections")
+        return f"{last or 0}.{n}.{rejected}"
+
 
 class _Tx:
     def __init__(self, store: SQLStore, cur):

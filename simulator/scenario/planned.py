@@ -1,0 +1,42 @@
+"""One message a scenario plans to send: its payload, the fault it carries, and how it goes on the wire.
+
+The payload is complete except for its timestamp, which is only known when the message leaves (the
+1-second budget is measured from it); render.py fills it in at that moment.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MARKER = "CASINO"
+
+
+@dataclass(slots=True)
+class Planned:
+    seq: int  # position in the stream; a retry carries the seq of the message it repeats
+    payload: dict  # "timestamp" is None until render time
+    user_id: str
+    fault: str | None = None  # the fault kind injected into (or added as) this message
+    late_by: float = 0.0  # seconds the timestamp lags the clock at send time (the `late` fault)
+    marker_fault: str | None = None  # broker channels: "missing", "lowercase" or "header" (see render.py)
+    retry: bool = False  # the exact bytes of the message with the same seq, sent again
+    repeated: bool = False  # a retry of this message follows: its rendered bytes are kept for it
+    farewell: bool = False  # the player's last message: state about them may be dropped after it
+
+    @property
+    def activity_id(self):
+        return self.payload.get("activity_id")
+
+    @property
+    def round_id(self):
+        return self.payload.get("round_id")
+
+    @property
+    def rollback(self) -> bool:
+        return self.payload.get("status") == "Rollback"
+
+    @property
+    def label(self) -> str:
+        """What a reader needs to find the message: `#17 Bet act-3 (user u-1, round r-2)`."""
+        kind = f"{self.payload.get('type')}{' Rollback' if self.rollback else ''}"
+        return (f"#{self.seq}{' retry' if self.retry else ''} {kind} {self.activity_id} "
+                f"(user {self.user_id}, round {self.round_id})")
