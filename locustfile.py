@@ -36,8 +36,28 @@ def _options(parser):
     parser.add_argument("--kafka-topic", default="ftsim.casino", include_in_web_ui=True)
 
 
-def feed_for(user, channel: str) -> Feed:
-    return Feed(load_scenario(user.environment.parsed_options.scenario), channel)
+def feed_for(user, channel: str, **expectations) -> Feed:
+    return Feed(load_scenario(user.environment.parsed_options.scenario), channel, **expectations)
+
+
+_judging: dict[str, dict] = {}
+
+
+def judging_of(host: str, headers: dict) -> dict:
+    """The target's own severities and latency budget when it is an ftsim, so expectations match its
+    configuration; the contract's defaults for any other target. Asked once per host."""
+    if host not in _judging:
+        from simulator.scenario.remote import Ftsim, RemoteError
+        from simulator.violations import Severities
+
+        try:
+            ftsim = Ftsim(host, timeout=5)
+            ftsim.headers = {k: v for k, v in headers.items() if k != "Content-Type"}
+            budget = float(ftsim.summary()["latency_ms"]["budget"]) / 1000
+            _judging[host] = {"severity": Severities(ftsim.severities()).of, "latency_budget": budget}
+        except (RemoteError, KeyError, TypeError, ValueError):
+            _judging[host] = {}
+    return _judging[host]
 
 
 def paced(user) -> float:
@@ -53,9 +73,9 @@ class RestUser(FastHttpUser):
 
     def on_start(self):
         opts = self.environment.parsed_options
-        self.feed = feed_for(self, "rest")
         self.headers = {"Content-Type": "application/json",
                         **auth_headers(opts.api_key or None, opts.basic_auth or None)}
+        self.feed = feed_for(self, "rest", **judging_of(self.host, self.headers))
 
     @task
     def send_event(self):

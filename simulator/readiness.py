@@ -241,7 +241,8 @@ def evaluate(facts: dict, config: Checklist | None = None) -> dict:
         "rounds.closed", "Every round closed", rounds["open"] == 0,
         f"{rounds['open']} of {rounds['open'] + rounds['closed']} rounds still open: "
         + ", ".join(f"{r['user_id']}/{r['round_id']}" for r in rounds["open_examples"]) if rounds["open"]
-        else f"all {rounds['closed']} rounds closed", config, **rounds))
+        else ("no rounds" if not rounds["closed"] else "the round closed" if rounds["closed"] == 1
+              else f"all {rounds['closed']} rounds closed"), config, **rounds))
 
     latency = facts["latency"]
     budget = config.latency_budget_ms or latency["budget_ms"]

@@ -21,9 +21,11 @@ def add_channel_options(p) -> None:
     p.add_argument("--topic", default="ftsim.casino", help="Kafka topic (ftsim.casino)")
     p.add_argument("--api-key", help="REST: send this X-Api-Key")
     p.add_argument("--basic-auth", metavar="USER:PASS", help="REST: send these HTTP Basic credentials")
-    p.add_argument("--rate", type=float, metavar="MSG/S", help="a steady rate; default as fast as the target takes them")
+    p.add_argument("--rate", type=float, metavar="MSG/S",
+                   help="a steady rate; default as fast as the target takes them")
     p.add_argument("--count", type=int, metavar="N", help="send at most N messages")
-    p.add_argument("--workers", type=int, default=4, help="REST: parallel connections (a user's messages keep their order)")
+    p.add_argument("--workers", type=int, default=4,
+                   help="REST: parallel connections (a user's messages keep their order)")
     p.add_argument("--max-attempts", type=int, default=10, help="REST: attempts per message before giving up (10)")
     p.add_argument("--retry-4xx", action="store_true",
                    help="REST: retry 400/401/404/413/415/422 too (retry until 200, bounded by --max-attempts)")

