@@ -26,6 +26,7 @@ import os
 import socket
 import sys
 import threading
+import time
 
 log = logging.getLogger("ftsim.http")
 
@@ -100,7 +101,11 @@ class _Base:
             if self._closing or self._serving:
                 return
             self._serving = True
-            self._start()
+            try:
+                self._start()
+            except BaseException:
+                self._done.set()
+                raise
         try:
             self._run()
         finally:
@@ -208,11 +213,12 @@ def _wsgi_runner(app, port: int):
 
         body = app(environ, start_response)
         if not isinstance(body, list) and started and any(k.lower() == "content-length" for k, _ in started[1]):
+            whole = body
             try:
-                body = [b"".join(body)]
+                body = [b"".join(whole)]
             finally:
-                close = getattr(body, "close", None)
-                if close is not None and not isinstance(body, list):
+                close = getattr(whole, "close", None)
+                if close is not None:
                     close()
         if isinstance(body, list):
             status, headers = started
@@ -259,18 +265,26 @@ class WaitressServer(_Base):
         super().__init__(sock, threads)
         self._server = create_server(app, sockets=[sock], threads=threads, connection_limit=max(100, 4 * threads),
                                      backlog=BACKLOG, asyncore_loop_timeout=0.2, ident="ftsim")
+        self._map = getattr(self._server, "map", None) or self._server._map
         self._stop_flag = threading.Event()
 
     def _run(self):
-        map_ = self._server.map if hasattr(self._server, "map") else self._server._map
+        loop = self._server.asyncore.loop
         while not self._stop_flag.is_set():
-            self._server.asyncore.loop(timeout=0.2, map=map_, use_poll=True, count=1)
+            loop(timeout=0.2, map=self._map, use_poll=True, count=1)
+        deadline = time.monotonic() + STOP_TIMEOUT  # flush the answers to requests still in flight
+        while time.monotonic() < deadline and any(getattr(ch, "requests", None) or getattr(ch, "total_outbufs_len", 0)
+                                                  for ch in list(self._map.values())):
+            loop(timeout=0.05, map=self._map, use_poll=True, count=1)
 
     def _stop(self):
         self._stop_flag.set()
 
     def _close(self):
-        self._server.close()
+        from waitress import wasyncore
+
+        self._server.task_dispatcher.shutdown()
+        wasyncore.close_all(self._map)
 
 
 class WerkzeugServer(_Base):

@@ -9,7 +9,7 @@ its own config, so a CI job's checklist file wins over the server's.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields, replace
 from fnmatch import fnmatchcase
 from typing import Mapping
 
@@ -36,7 +36,7 @@ class Checklist:
     def with_fail_on(self, fail_on: str | None) -> "Checklist":
         if fail_on is None:
             return self
-        return _checked(Checklist(**{**self.__dict__, "fail_on": fail_on}), "--fail-on")
+        return _checked(replace(self, fail_on=fail_on), "--fail-on")
 
 
 def load_checklist(path: str | None, fail_on: str | None = None) -> Checklist:

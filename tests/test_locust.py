@@ -2,7 +2,7 @@
 failures (a REST failure is a verdict other than the scenario expects), alone and in distributed mode."""
 from __future__ import annotations
 
-import csv
+import json
 import socket
 import subprocess
 import sys
@@ -17,19 +17,16 @@ LOCUST = [sys.executable, "-m", "locust", "-f", str(ROOT / "locustfile.py")]
 
 
 def stats_of(prefix: Path) -> dict[str, tuple[int, int]]:
-    """(requests, failures) per request type, from Locust's --csv output."""
+    """(requests, failures) per request type, from Locust's --json-file output (written once, at the end)."""
     out: dict[str, tuple[int, int]] = {}
-    with open(f"{prefix}_stats.csv", newline="") as fh:
-        for row in csv.DictReader(fh):
-            if row["Name"] == "Aggregated":
-                continue
-            req, fail = out.get(row["Type"], (0, 0))
-            out[row["Type"]] = (req + int(row["Request Count"]), fail + int(row["Failure Count"]))
+    for entry in json.loads(Path(f"{prefix}.json").read_text()):
+        req, fail = out.get(entry["method"], (0, 0))
+        out[entry["method"]] = (req + entry["num_requests"], fail + entry["num_failures"])
     return out
 
 
 def run_headless(prefix: Path, users: list[str], *options: str, extra_cmd=()) -> subprocess.CompletedProcess:
-    cmd = [*LOCUST, "--headless", "-u", str(len(users)), "-r", str(len(users)), "-t", "3s", "--csv", str(prefix),
+    cmd = [*LOCUST, "--headless", "-u", str(len(users)), "-r", str(len(users)), "-t", "3s", "--json-file", str(prefix),
            "--stop-timeout", "5", "--scenario", "faulty", "--user-rate", "150", *options, *extra_cmd, *users]
     return subprocess.run(cmd, capture_output=True, timeout=90, cwd=ROOT)
 
@@ -47,7 +44,8 @@ def test_every_user_class_runs_headless_against_ftsim_with_no_failures(start_ser
     assert set(stats) == {"POST", "RABBIT", "KAFKA"}
     for kind, (requests, failures) in stats.items():
         assert requests > 50 and failures == 0, (kind, requests, failures)
-    assert Client(server.url).get("/api/summary")[1]["by_channel"]["rest"]["received"] == stats["POST"][0]
+    stored = Client(server.url).get("/api/summary")[1]["by_channel"]["rest"]["received"]
+    assert 0 <= stored - stats["POST"][0] <= 1  # at most the one request in flight when Locust stopped
 
 
 def test_a_target_that_accepts_what_should_be_refused_fails_those_messages(tmp_path):

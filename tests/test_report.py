@@ -14,7 +14,7 @@ import pytest
 
 from simulator import report
 from simulator.cli import main
-from simulator.envelope import Envelope, utcnow
+from simulator.envelope import Envelope
 from simulator.report import payload
 from simulator.report.document import latency_edges
 from simulator.runtime import Runtime
@@ -243,7 +243,10 @@ class TestPayload:
 
     def test_a_missing_field_gets_a_marked_line_where_it_was_expected(self):
         lines = payload.json_lines({"activity_id": "a", "meta": {}}, ["/amount", "/meta/x~1y"])
-        assert [line.text.strip() for line in lines if line.marked] == ['// missing here: "amount"']
+        assert [line.text for line in lines] == [
+            "{", '  // missing here: "amount"', '  "activity_id": "a",', '  "meta": {', '    // missing here: "x/y"',
+            "  }", "}"]
+        assert [line.marked for line in lines] == [False, True, False, False, True, False, False]
 
     def test_a_huge_payload_keeps_the_marked_lines_and_their_neighbours(self):
         doc = {f"k{n:03}": n for n in range(500)}

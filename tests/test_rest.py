@@ -179,3 +179,11 @@ def test_a_restarted_server_keeps_what_was_stored(start_server, make_settings):
     assert client.get("/api/summary")[1]["received"] == 1
     status, body = client.post_event(casino_event(activity_id="kept"))
     assert status == 400 or body["violations"]  # same id, new payload (fresh timestamp): the ledger remembers
+
+
+def test_a_browser_can_give_the_api_key_as_the_basic_password(start_server):
+    server = start_server(api_key="s3cret")
+    as_browser = "Basic " + base64.b64encode(b"anyone:s3cret").decode()
+    assert Client(server.url, {"Authorization": as_browser}).get("/api/summary")[0] == 200
+    wrong = "Basic " + base64.b64encode(b"anyone:guess").decode()
+    assert Client(server.url, {"Authorization": wrong}).get("/api/summary")[0] == 401

@@ -106,3 +106,11 @@ def test_serve_until_idle_writes_the_junit_file_and_exits_with_the_verdict(tmp_p
     assert junit_errors(junit) == []
     assert ET.fromstring(junit).get("failures") == failures
     assert (tmp_path / "ftsim.html").read_text().count('<svg class="chart') == 2
+
+
+def test_serve_refuses_a_bad_checklist_before_it_opens_anything(tmp_path, capsys):
+    bad = tmp_path / "checklist.toml"
+    bad.write_text('fail_on = "fatal"\n')
+    assert main(["serve", "--port", "0", "--db", str(tmp_path / "x.db"), "--checklist", str(bad)]) == 2
+    assert "fail_on: expected error or warning" in capsys.readouterr().err
+    assert not (tmp_path / "x.db").exists()

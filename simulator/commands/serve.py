@@ -19,10 +19,13 @@ def register(sub) -> None:
     p.add_argument("--max-body", type=int, metavar="BYTES", help="default 1048576")
     p.add_argument("--session-idle", type=float, metavar="SECONDS", help="gap that ends a game session (1800)")
     p.add_argument("--rabbit", metavar="URL", help="consume RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672/")
-    p.add_argument("--rabbit-queue", help="default ftsim.casino")
+    p.add_argument("--rabbit-queue", help="default ftsim.casino (declared durable if missing)")
+    p.add_argument("--rabbit-prefetch", type=int, metavar="N", help="unacked messages in flight (default 1000)")
     p.add_argument("--kafka", metavar="BOOTSTRAP", help="consume Kafka, e.g. 127.0.0.1:9092")
     p.add_argument("--kafka-topic", help="default ftsim.casino")
     p.add_argument("--kafka-group", help="consumer group id (default ftsim)")
+    p.add_argument("--batch-max", type=int, metavar="N",
+                   help="most broker messages judged in one transaction (default 500)")
     add_ci_options(p)
     p.set_defaults(func=run)
 
@@ -34,7 +37,8 @@ def settings_from(args):
                          api_key=args.api_key, basic_auth=args.basic_auth, insecure=args.insecure,
                          accept_invalid=args.accept_invalid, max_body=args.max_body,
                          session_idle=args.session_idle, rabbit=args.rabbit, rabbit_queue=args.rabbit_queue,
-                         kafka=args.kafka, kafka_topic=args.kafka_topic, kafka_group=args.kafka_group)
+                         rabbit_prefetch=args.rabbit_prefetch, kafka=args.kafka, kafka_topic=args.kafka_topic,
+                         kafka_group=args.kafka_group, batch_max=args.batch_max)
 
 
 def run(args) -> int:

@@ -24,8 +24,20 @@ def _key(name) -> str:
     return str(name).replace("~", "~0").replace("/", "~1")
 
 
+def _unkey(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
 def _hit(pointer: str, targets) -> bool:
     return any(t and (pointer == t or pointer.startswith(t + "/")) for t in targets)
+
+
+def _missing(value, pointer: str, targets) -> list[str]:
+    """Member names the targets point to under this object that it does not have (schema.required)."""
+    if not isinstance(value, dict):
+        return []
+    have = {_key(k) for k in value}
+    return [last for parent, _, last in (t.rpartition("/") for t in targets) if parent == pointer and last not in have]
 
 
 def json_lines(payload, paths) -> list[Line]:
@@ -36,16 +48,16 @@ def json_lines(payload, paths) -> list[Line]:
     def emit(value, pointer: str, indent: int, prefix: str, comma: str) -> None:
         pad = "  " * indent
         marked = _hit(pointer, targets)
-        if isinstance(value, dict) and value:
+        missing = _missing(value, pointer, targets)
+        if isinstance(value, dict) and (value or missing):
             out.append(Line(f"{pad}{prefix}{{", marked))
+            # said first, where the eye starts
+            out.extend(Line(f"{pad}  // missing here: {json.dumps(_unkey(m), ensure_ascii=False)}", True)
+                       for m in missing)
             items = list(value.items())
             for i, (k, v) in enumerate(items):
                 emit(v, f"{pointer}/{_key(k)}", indent + 1, json.dumps(k, ensure_ascii=False) + ": ",
                      "," if i < len(items) - 1 else "")
-            for t in targets:  # a pointer to a member this object lacks: say where it was expected
-                parent, _, last = t.rpartition("/")
-                if parent == pointer and last not in {_key(k) for k in value}:
-                    out.append(Line(f"{pad}  // missing here: {json.dumps(last, ensure_ascii=False)}", True))
             out.append(Line(f"{pad}}}{comma}", marked))
         elif isinstance(value, list) and value:
             out.append(Line(f"{pad}{prefix}[", marked))

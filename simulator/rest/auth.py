@@ -16,13 +16,16 @@ def credentials_ok(settings, headers, authorization) -> bool:
     key = headers.get("X-Api-Key")
     if settings.api_key and key is not None and hmac.compare_digest(key.encode(), settings.api_key.encode()):
         return True
-    if settings.basic_auth and authorization is not None and authorization.type == "basic":
+    if authorization is None or authorization.type != "basic":
+        return False
+    given_user = (authorization.username or "").encode()
+    given_password = (authorization.password or "").encode()
+    if settings.basic_auth:
         user, _, password = settings.basic_auth.partition(":")
-        given_user = (authorization.username or "").encode()
-        given_password = (authorization.password or "").encode()
-        return hmac.compare_digest(given_user, user.encode()) & hmac.compare_digest(given_password,
-                                                                                      password.encode())
-    return False
+        if hmac.compare_digest(given_user, user.encode()) & hmac.compare_digest(given_password, password.encode()):
+            return True
+    # A browser cannot send X-Api-Key: it may give the key as the Basic password (any user name).
+    return bool(settings.api_key) and hmac.compare_digest(given_password, settings.api_key.encode())
 
 
 def install_auth(app: Flask, runtime) -> None:
@@ -42,8 +45,7 @@ def install_auth(app: Flask, runtime) -> None:
                            message=f"expected {expected}; the request had "
                                    f"{'wrong' if _sent_any() else 'no'} credentials")
         response.status_code = 401
-        if settings.basic_auth:
-            response.headers["WWW-Authenticate"] = 'Basic realm="ftsim"'
+        response.headers["WWW-Authenticate"] = 'Basic realm="ftsim"'
         return response
 
 

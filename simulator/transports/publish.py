@@ -64,8 +64,9 @@ class KafkaPublisher:
             key = body.get("user_id") if isinstance(body, dict) else None
         pairs = [("type", marker.encode())] if marker is not None else []
         pairs += [(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in (headers or {}).items()]
-        self._futures.append(self.producer.send(topic, _raw(body), key=None if key is None else str(key).encode(),
-                                                headers=pairs))
+        if key is not None and not isinstance(key, bytes):
+            key = str(key).encode()
+        self._futures.append(self.producer.send(topic, _raw(body), key=key, headers=pairs))
 
     def close(self) -> int:
         self.producer.flush()

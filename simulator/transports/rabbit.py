@@ -49,8 +49,8 @@ class RabbitListener(Listener):
         self.queue = settings.rabbit_queue
         self.params = pika.URLParameters(settings.rabbit)
         self.state.extra["queue"] = self.queue
-        if logging.getLogger("pika").level == logging.NOTSET:  # pika narrates every connection at INFO
-            logging.getLogger("pika").setLevel(logging.WARNING)
+        if logging.getLogger("pika").level == logging.NOTSET:  # pika logs each failed attempt; the listener logs its own line
+            logging.getLogger("pika").setLevel(logging.CRITICAL)
 
     def consume(self) -> None:
         conn = pika.BlockingConnection(self.params)

@@ -1,0 +1,122 @@
+"""The RabbitMQ listener against a real RabbitMQ: the marker, poison, store failures, crashes and outages."""
+import pytest
+
+from simulator.errors import StoreError
+from simulator.transports.publish import publish_rabbit
+
+from .brokers import channel_state, queue_depth, received, rules_of, stored, unique, wait_for
+from .conftest import casino_event
+
+pytestmark = pytest.mark.broker
+
+
+def test_only_the_type_property_marks_a_casino_message(start_server, rabbit_url, rabbit_queue):
+    publish_rabbit(rabbit_url, rabbit_queue, [casino_event(activity_id="property")])
+    publish_rabbit(rabbit_url, rabbit_queue, [casino_event(activity_id="header-only")], marker=None,
+                   headers={"type": "CASINO"})
+    publish_rabbit(rabbit_url, rabbit_queue, [casino_event(activity_id="none")], marker=None)
+    publish_rabbit(rabbit_url, rabbit_queue, [casino_event(activity_id="lowercase")], marker="casino")
+    server = start_server(rabbit=rabbit_url, rabbit_queue=rabbit_queue)
+    wait_for(lambda: received(server) == 4, what="4 messages judged")
+    found = stored(server)
+    assert found["property"]["valid"] and found["property"]["violations"] == []
+    for name in ("header-only", "none", "lowercase"):
+        assert not found[name]["valid"] and rules_of(found[name]) == {"transport.type"}, name
+    assert "headers are ignored" in found["header-only"]["violations"][0]["message"]
+    assert "got type 'casino'" in found["lowercase"]["violations"][0]["message"]
+    assert all(m["channel"] == "rabbit" for m in found.values())
+    server.stop()
+    assert queue_depth(rabbit_url, rabbit_queue) == 0  # all acked: nothing went back on the queue
+
+
+def test_a_poison_message_is_stored_with_its_parse_error_and_acked(start_server, rabbit_url, rabbit_queue):
+    publish_rabbit(rabbit_url, rabbit_queue, [b"{not json", b"\xff\xfe", casino_event(activity_id="after")])
+    server = start_server(rabbit=rabbit_url, rabbit_queue=rabbit_queue)
+    wait_for(lambda: received(server) == 3, what="3 messages judged")
+    summary = server.runtime.store.counts()
+    assert summary["by_rule"]["json.parse"]["messages"] == 2 and summary["valid"] == 1
+    server.stop()
+    assert queue_depth(rabbit_url, rabbit_queue) == 0  # acked, so never delivered again
+    assert server.runtime.channels["rabbit"].extra.get("redelivered", 0) == 0
+
+
+def test_a_store_failure_leaves_the_batch_with_the_broker_until_it_is_stored(start_server, rabbit_url,
+                                                                                rabbit_queue):
+    """A failing store cannot be produced on demand by a real SQLite file; the fault is injected once."""
+    server = start_server(rabbit=rabbit_url, rabbit_queue=rabbit_queue)
+    judge, calls = server.runtime.intake.judge, []
+
+    def fails_once(envelopes):
+        calls.append([(e.raw, e.maybe_redelivered) for e in envelopes])
+        if len(calls) == 1:
+            raise StoreError("store: disk I/O error (injected)")
+        return judge(envelopes)
+
+    server.runtime.intake.judge = fails_once
+    events = [casino_event() for _ in range(5)]
+    publish_rabbit(rabbit_url, rabbit_queue, events)
+    wait_for(lambda: received(server) == 5, what="all 5 stored after the failure")
+    first = calls[0]
+    again = [item for batch in calls[1:] for item in batch if item[0] in {raw for raw, _ in first}]
+    assert len(again) == len(first) and all(redelivered for _, redelivered in again)
+    assert sorted(stored(server)) == sorted(e["activity_id"] for e in events)
+    server.stop()
+    assert queue_depth(rabbit_url, rabbit_queue) == 0
+
+
+def test_a_batch_stored_but_not_acked_comes_back_and_is_not_stored_twice(start_server, rabbit_url, rabbit_queue):
+    """The connection dies between commit and ack (injected): the broker redelivers, intake recognises it."""
+    server = start_server(rabbit=rabbit_url, rabbit_queue=rabbit_queue)
+    judge, calls = server.runtime.intake.judge, []
+
+    def connection_lost_after_commit(envelopes):
+        verdicts = judge(envelopes)
+        calls.append(len(verdicts))
+        if len(calls) == 1:
+            raise ConnectionResetError("connection lost before the ack (injected)")
+        return verdicts
+
+    server.runtime.intake.judge = connection_lost_after_commit
+    publish_rabbit(rabbit_url, rabbit_queue, [casino_event() for _ in range(20)])
+    wait_for(lambda: calls and channel_state(server, "rabbit").get("redelivered") == calls[0]
+             and received(server) == 20,
+             what="the unacked batch redelivered and everything stored")
+    summary = server.runtime.store.counts()
+    assert summary["received"] == 20 and summary["valid"] == 20 and summary["duplicates"] == 0
+    server.stop()
+    assert queue_depth(rabbit_url, rabbit_queue) == 0
+
+
+def test_killed_mid_stream_and_restarted_every_message_is_stored_exactly_once(ftsim_process, rabbit_url,
+                                                                              rabbit_queue, tmp_path):
+    n = 10_000
+    publish_rabbit(rabbit_url, rabbit_queue, [casino_event() for _ in range(n)], confirm=False)
+    args = ("--db", str(tmp_path / "killed.db"), "--rabbit", rabbit_url, "--rabbit-queue", rabbit_queue,
+            "--batch-max", "50", "--severity", "latency.budget=off")
+    first = ftsim_process(*args)
+    wait_for(lambda: received(first.url) >= 500, what="ftsim to be mid-stream")
+    first.kill()
+    second = ftsim_process(*args)
+    at_start = received(second.url)
+    assert 500 <= at_start < n  # killed mid-stream, and what it committed survived
+    wait_for(lambda: received(second.url) >= n and queue_depth(rabbit_url, rabbit_queue) == 0, 60,
+             what="the rest consumed")
+    summary = second.summary()
+    assert (summary["received"], summary["valid"], summary["duplicates"]) == (n, n, 0)
+    assert second.terminate() == 0  # SIGTERM: finish the batch in hand, ack, close, exit 0
+    assert queue_depth(rabbit_url, rabbit_queue) == 0
+
+
+def test_ftsim_resumes_by_itself_when_the_broker_comes_back(rabbit_node, start_server):
+    queue = unique("ftsim.outage")
+    server = start_server(rabbit=rabbit_node.url, rabbit_queue=queue)
+    publish_rabbit(rabbit_node.url, queue, [casino_event() for _ in range(10)])
+    wait_for(lambda: received(server) == 10, what="the first 10 judged")
+    rabbit_node.stop_app()
+    wait_for(lambda: not channel_state(server, "rabbit")["connected"], what="ftsim to notice the outage")
+    assert channel_state(server, "rabbit")["error"]
+    rabbit_node.start_app()
+    publish_rabbit(rabbit_node.url, queue, [casino_event() for _ in range(10)])
+    wait_for(lambda: received(server) == 20, 30, what="the next 10 judged after the restart")
+    state = channel_state(server, "rabbit")
+    assert state["connected"] and state["error"] is None and state["consumed"] == 20
