@@ -120,3 +120,17 @@ def test_ftsim_resumes_by_itself_when_the_broker_comes_back(rabbit_node, start_s
     wait_for(lambda: received(server) == 20, 30, what="the next 10 judged after the restart")
     state = channel_state(server, "rabbit")
     assert state["connected"] and state["error"] is None and state["consumed"] == 20
+
+
+def test_a_queue_declared_before_with_other_arguments_is_used_as_it_is(start_server, rabbit_url, rabbit_queue):
+    import pika
+
+    conn = pika.BlockingConnection(pika.URLParameters(rabbit_url))
+    try:  # not durable, with a length limit: ftsim's durable declare would be refused (406)
+        conn.channel().queue_declare(rabbit_queue, durable=False, arguments={"x-max-length": 100})
+    finally:
+        conn.close()
+    server = start_server(rabbit=rabbit_url, rabbit_queue=rabbit_queue)
+    publish_rabbit(rabbit_url, rabbit_queue, [casino_event()])
+    wait_for(lambda: received(server) == 1, what="the message judged")
+    assert channel_state(server, "rabbit")["connected"]

@@ -167,6 +167,14 @@ def test_ftsim_judges_every_fault_kind_as_the_scenario_expects(via, request, sta
     assert set(run.report.faults) == expressible
 
 
+@pytest.mark.parametrize("name", [s.name for s in SCENARIOS if s.name != "faulty"])
+def test_every_scenario_is_judged_as_it_expects_over_rest(name, start_server):
+    server = start_server()
+    run = run_scenario(load_scenario(name), via="rest", ftsim=Ftsim(server.url), count=400)
+    assert run.report.ok, "\n".join(run.report.lines())
+    assert run.report.same == 400 and run.stats.failed == 0
+
+
 def test_a_verdict_other_than_the_expected_one_shows_as_a_difference(start_server):
     server = start_server()
     sc = load_scenario("faulty")

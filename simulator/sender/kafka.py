@@ -7,6 +7,7 @@ request in flight per connection a retried batch cannot overtake the next, so or
 """
 from __future__ import annotations
 
+import logging
 import time
 
 from kafka import KafkaProducer
@@ -21,6 +22,8 @@ class KafkaChannel:
 
     def __init__(self, bootstrap: str, *, stats: Stats | None = None, topic: str = "ftsim.casino", acks="all",
                  linger_ms: int = 5, observe: Observer = None):
+        if logging.getLogger("kafka").level == logging.NOTSET:  # kafka-python narrates at INFO
+            logging.getLogger("kafka").setLevel(logging.WARNING)
         self.topic = topic
         self.stats = stats or Stats()
         self.observe = observe

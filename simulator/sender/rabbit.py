@@ -7,6 +7,7 @@ consumer's first start is kept, not dropped as unroutable. A lost connection is 
 """
 from __future__ import annotations
 
+import logging
 import time
 
 import pika
@@ -23,6 +24,8 @@ class RabbitChannel:
     def __init__(self, url: str, *, stats: Stats | None = None, queue: str = "ftsim.casino", exchange: str = "",
                  confirm: bool = True, max_attempts: int = 10, backoff: Backoff | None = None,
                  observe: Observer = None):
+        if logging.getLogger("pika").level == logging.NOTSET:  # pika narrates every connect at INFO
+            logging.getLogger("pika").setLevel(logging.WARNING)
         self.params = pika.URLParameters(url)
         self.queue, self.exchange, self.confirm = queue, exchange, confirm
         self.stats = stats or Stats()

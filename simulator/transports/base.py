@@ -12,7 +12,7 @@ import random
 import threading
 import time
 
-from ..errors import StoreError
+from ..errors import ConfigError, StoreError
 
 log = logging.getLogger("ftsim")
 
@@ -42,6 +42,8 @@ class Listener:
     name = ""
 
     def __init__(self, settings, runtime):
+        if settings.batch_max < 1:
+            raise ConfigError(f"batch_max: expected 1 or more, got {settings.batch_max}")
         self.settings = settings
         self.runtime = runtime
         self.state = runtime.channel(self.name)

@@ -22,6 +22,7 @@ POLL_MS = 200  # how long a poll may block when nothing is waiting (bounds stop 
 SESSION_TIMEOUT_MS = 6000
 HEARTBEAT_MS = 1500
 CLOSE_MS = 3000  # leaving the group politely is worth a moment, not a hang when the broker is gone
+COMMIT_MS = 10000
 
 
 def crc_is_cheap() -> bool:
@@ -74,7 +75,7 @@ class KafkaListener(Listener):
             client_id=f"ftsim-{self.settings.kafka_group}", enable_auto_commit=False,
             auto_offset_reset="earliest", session_timeout_ms=SESSION_TIMEOUT_MS,
             heartbeat_interval_ms=HEARTBEAT_MS, max_poll_records=self.settings.batch_max,
-            max_partition_fetch_bytes=4 * 1024 * 1024, reconnect_backoff_max_ms=5000,
+            max_partition_fetch_bytes=4 * 1024 * 1024, reconnect_backoff_max_ms=1000,
             metadata_max_age_ms=30000, check_crcs=crc_is_cheap())
 
     def consume(self) -> None:
@@ -106,7 +107,10 @@ class KafkaListener(Listener):
                     self.pause_after_store_failure()
                     continue
                 offsets = {tp: records[-1].offset + 1 for tp, records in polled.items()}
-                consumer.commit({tp: OffsetAndMetadata(n, "", -1) for tp, n in offsets.items()})
+                # A commit that fails (rebalance, outage) raises: the consumer is made anew and reads the
+                # batch again, which intake recognises by delivery key.
+                consumer.commit({tp: OffsetAndMetadata(n, "", -1) for tp, n in offsets.items()},
+                                timeout_ms=COMMIT_MS)
                 self._next.update(offsets)
             if state.due():
                 self._report(consumer)
@@ -133,8 +137,6 @@ def reachable(consumer) -> bool | None:
     log, so this looks at its client (not public API: None when a kafka-python version lacks it)."""
     try:
         client = consumer._client
-        nodes = [getattr(b, "node_id", None) if hasattr(b, "node_id") else b.nodeId  # 3.x / 2.x
-                 for b in client.cluster.brokers()]
-        return any(client.connected(n) for n in nodes)
+        return any(client.connected(b.node_id) for b in client.cluster.brokers())
     except Exception:
         return None

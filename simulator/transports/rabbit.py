@@ -18,6 +18,7 @@ import pika
 from pika.exceptions import ChannelClosedByBroker
 
 from ..envelope import Envelope, utcnow
+from ..errors import ConfigError
 from .base import BATCH_WAIT, STATE_EVERY, Every, Listener
 
 IDLE_WAIT = 0.2  # seconds process_data_events may block when nothing is in hand (bounds stop latency)
@@ -47,9 +48,14 @@ class RabbitListener(Listener):
     def __init__(self, settings, runtime):
         super().__init__(settings, runtime)
         self.queue = settings.rabbit_queue
+        if not settings.rabbit.startswith(("amqp://", "amqps://")):
+            raise ConfigError(f"rabbit: expected an amqp:// or amqps:// URL, got {settings.rabbit!r}")
+        if settings.rabbit_prefetch < 0:
+            raise ConfigError(f"rabbit_prefetch: expected 0 (no limit) or more, got {settings.rabbit_prefetch}")
         self.params = pika.URLParameters(settings.rabbit)
         self.state.extra["queue"] = self.queue
-        if logging.getLogger("pika").level == logging.NOTSET:  # pika logs each failed attempt; the listener logs its own line
+        if logging.getLogger("pika").level == logging.NOTSET:
+            # pika logs every failed attempt at ERROR; the listener says it once, with its backoff
             logging.getLogger("pika").setLevel(logging.CRITICAL)
 
     def consume(self) -> None:
