@@ -32,9 +32,9 @@ def iso(dt: datetime | None) -> str | None:
     """Fixed-width UTC text (microseconds, Z), so that stored times sort as strings."""
     if dt is None:
         return None
-    if dt.utcoffset():
+    if dt.tzinfo is not timezone.utc:
         dt = dt.astimezone(timezone.utc)
-    return dt.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return dt.isoformat(timespec="microseconds")[:-6] + "Z"  # drop "+00:00"
 
 
 def from_iso(text: str | None) -> datetime | None:
