@@ -8,8 +8,8 @@
 Each simulated user plays its own copy of the scenario (its own ids, its players' events in order).
 RestUser checks every answer against the verdict the scenario expects for that message (a 400 for a
 message meant to be invalid is a success; a 200 for it is a failure). RabbitUser and KafkaUser report
-each publish (confirmed by the broker) to Locust's statistics. Options: --scenario, --api-key,
---basic-auth, --rabbit-url, --rabbit-queue, --kafka-bootstrap, --kafka-topic.
+each publish (confirmed by the broker) to Locust's statistics. Options: --scenario, --user-rate,
+--api-key, --basic-auth, --rabbit-url, --rabbit-queue, --kafka-bootstrap, --kafka-topic.
 """
 from __future__ import annotations
 
@@ -43,16 +43,15 @@ def feed_for(user, channel: str, **expectations) -> Feed:
 _judging: dict[str, dict] = {}
 
 
-def judging_of(host: str, headers: dict) -> dict:
+def judging_of(host: str, opts) -> dict:
     """The target's own severities and latency budget when it is an ftsim, so expectations match its
     configuration; the contract's defaults for any other target. Asked once per host."""
     if host not in _judging:
         from simulator.scenario.remote import Ftsim, RemoteError
         from simulator.violations import Severities
 
+        ftsim = Ftsim(host, api_key=opts.api_key or None, basic_auth=opts.basic_auth or None, timeout=5)
         try:
-            ftsim = Ftsim(host, timeout=5)
-            ftsim.headers = {k: v for k, v in headers.items() if k != "Content-Type"}
             budget = float(ftsim.summary()["latency_ms"]["budget"]) / 1000
             _judging[host] = {"severity": Severities(ftsim.severities()).of, "latency_budget": budget}
         except (RemoteError, KeyError, TypeError, ValueError):
@@ -75,7 +74,7 @@ class RestUser(FastHttpUser):
         opts = self.environment.parsed_options
         self.headers = {"Content-Type": "application/json",
                         **auth_headers(opts.api_key or None, opts.basic_auth or None)}
-        self.feed = feed_for(self, "rest", **judging_of(self.host, self.headers))
+        self.feed = feed_for(self, "rest", **judging_of(self.host, opts))
 
     @task
     def send_event(self):

@@ -210,17 +210,26 @@ def bench_rest(work: Path, args) -> Row:
     return Row("rest", full.ok, full.ok / elapsed, raw.ok / raw_elapsed, p50, p99, rss, note)
 
 
-def bench_rabbit(work: Path, args) -> Row:
+def rabbit_admin(url: str, *actions) -> None:
+    """Declare or delete on a connection of its own: one held open through a long run would miss its
+    heartbeats and be closed by the broker."""
     import pika
 
+    conn = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        ch = conn.channel()
+        for action in actions:
+            action(ch)
+    finally:
+        conn.close()
+
+
+def bench_rabbit(work: Path, args) -> Row:
     tag = uuid.uuid4().hex[:8]
     exchange, q_raw, q_ftsim = f"bench.{tag}", f"bench.{tag}.raw", f"bench.{tag}.ftsim"
-    conn = pika.BlockingConnection(pika.URLParameters(args.rabbit))
-    ch = conn.channel()
-    ch.exchange_declare(exchange, "fanout", auto_delete=False)
-    for q in (q_raw, q_ftsim):
-        ch.queue_declare(q, durable=True)
-        ch.queue_bind(q, exchange)
+    rabbit_admin(args.rabbit, lambda ch: ch.exchange_declare(exchange, "fanout", auto_delete=False),
+                 *[lambda ch, q=q: (ch.queue_declare(q, durable=True), ch.queue_bind(q, exchange))
+                   for q in (q_raw, q_ftsim)])
     try:
         n = args.broker_count
         send(work, "--via", "rabbit", "--target", args.rabbit, "--exchange", exchange, "--queue", "",
@@ -237,10 +246,8 @@ def bench_rabbit(work: Path, args) -> Row:
         return Row("rabbit", stored, rate, raw_rate, p50, p99, rss,
                    "" if done else f"only {stored} of {n} stored within {args.timeout:.0f} s")
     finally:
-        for q in (q_raw, q_ftsim):
-            ch.queue_delete(q)
-        ch.exchange_delete(exchange)
-        conn.close()
+        rabbit_admin(args.rabbit, lambda ch: ch.queue_delete(q_raw), lambda ch: ch.queue_delete(q_ftsim),
+                     lambda ch: ch.exchange_delete(exchange))
 
 
 def paced_broker(work: Path, ftsim: Ftsim, args, *send_args: str):
@@ -286,11 +293,8 @@ def bench_kafka(work: Path, args) -> Row:
 
 def bench_long(work: Path, args) -> str:
     """Memory flatness over RabbitMQ: peak RSS once 100,000 messages are stored, and once 1,000,000 are."""
-    import pika
-
     queue = f"bench.long.{uuid.uuid4().hex[:8]}"
-    conn = pika.BlockingConnection(pika.URLParameters(args.rabbit))
-    conn.channel().queue_declare(queue, durable=True)
+    rabbit_admin(args.rabbit, lambda ch: ch.queue_declare(queue, durable=True))
     total, early = 1_000_000, 100_000
     ftsim = Ftsim(work, "long", "--rabbit", args.rabbit, "--rabbit-queue", queue)
     try:
@@ -302,12 +306,11 @@ def bench_long(work: Path, args) -> str:
                 ftsim.wait_received(early, timeout=1800, poll=0.5)
                 rss_early = ftsim.rss_mb
                 ftsim.wait_received(total, timeout=3600, poll=0.5)
-                rss_late, seconds = ftsim.rss_mb, time.monotonic() - started
+                rss_late, seconds, stored = ftsim.rss_mb, time.monotonic() - started, ftsim.received()
         return (f"memory: peak RSS {rss_early:.0f} MiB after {early:,} messages, {rss_late:.0f} MiB after "
-                f"{total:,} ({rss_late / rss_early:.2f}x; target <= 1.5x) in {seconds:.0f} s over RabbitMQ")
+                f"{stored:,} ({rss_late / rss_early:.2f}x; target <= 1.5x), {seconds:.0f} s over RabbitMQ")
     finally:
-        conn.channel().queue_delete(queue)
-        conn.close()
+        rabbit_admin(args.rabbit, lambda ch: ch.queue_delete(queue))
 
 
 # -- the table -------------------------------------------------------------------------------------

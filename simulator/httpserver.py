@@ -4,19 +4,21 @@ It must live in the same process as the listeners and intake (the ledger has one
 given or free port, and stop on request. The interface `serve.Server` relies on: `server_port`,
 `serve_forever()` (blocking, run in a thread), `shutdown()` (from another thread), `server_close()`.
 
-The stack was chosen on measurements (2 cores, wrk on the same cores, keep-alive, a Flask app answering
-200 to a casino POST): granian's Rust HTTP/1.1 worker driven from one of our threads serves about 5,700
-req/s, waitress about 3,600, cheroot about 2,600 and werkzeug's threaded server about 1,200 (it also
-logs every request). Granian's own process managers don't fit: its embedded server refuses WSGI, its
-thread server needs a free-threaded Python, and its default forks workers, each of which would have an
-intake of its own. What a granian worker process runs is one `WSGIWorker` whose Rust runtime parses HTTP
-off the GIL and calls the WSGI app on a pool of Python threads; we run exactly that in our process, on a
-socket we bind ourselves (plain SO_REUSEADDR: a second `ftsim serve` on a busy port fails as it should,
-where granian's own sockets would set SO_REUSEPORT and silently share it).
+Chosen on measurements (2 cores shared with wrk, keep-alive, 16 connections, a bare Flask app answering
+a casino POST, median of 3): granian's Rust HTTP/1.1 worker run from our own thread 5,900 req/s (8,200
+with the app's threads on one CPU, see _OneCpu), waitress 3,100, cheroot 2,200, werkzeug's threaded
+server 1,100; with ftsim's real intake on a SQLite file: 1,600 (2,250 on one CPU), 1,100, 1,150, 760.
+Granian's own servers don't fit: its embedded server refuses WSGI, its thread server needs a
+free-threaded Python, and its default forks workers that would each have an intake of their own. A
+granian worker process runs one `WSGIWorker`, whose Rust runtime does the HTTP off the GIL and calls the
+app on a pool of Python threads; we run exactly that in our process, on a socket we bind ourselves (plain
+SO_REUSEADDR, so a second `ftsim serve` on a busy port fails as it should, where granian's own sockets
+set SO_REUSEPORT and would silently share it). Our WSGI runner hands granian a buffered body in one
+piece, which about doubled granian's rate over its own runner (one GIL round trip per response).
 
 `WSGIWorker` is granian's internal API, so it is used only on the versions it was measured on; on any
 other version, or without granian, ftsim falls back to waitress, then to werkzeug (always installed with
-Flask), and logs which one it serves with.
+Flask), and logs why.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ BACKLOG = 1024
 GRANIAN_VERSIONS = ("2.8.",)  # the versions whose internal WSGIWorker signature this module was written against
 STOP_TIMEOUT = 15.0  # seconds shutdown() waits for requests in flight
 RUNTIME_THREADS = 1  # granian's Rust I/O threads; Python runs on `settings.threads` threads of its own
+PIN_APP_THREADS = True  # run the app's threads on one CPU (see _OneCpu); False leaves them to the scheduler
 
 
 class Unavailable(RuntimeError):
@@ -51,11 +54,12 @@ def make_http_server(app, settings, kind: str = "auto"):
     unknown = [k for k in order if k not in STACKS]
     if unknown:
         raise ValueError(f"http server: expected one of auto, {', '.join(STACKS)}, got {kind!r}")
+    cpu = _app_cpu() if PIN_APP_THREADS else None
     sock = _listen(settings.host, settings.port)  # an address in use fails here, whatever the stack
     try:
         for name in order:
             try:
-                server = STACKS[name](app, sock, threads)
+                server = STACKS[name](app, sock, threads, cpu)
             except Unavailable as exc:
                 if kind != "auto":
                     raise
@@ -67,6 +71,61 @@ def make_http_server(app, settings, kind: str = "auto"):
     except BaseException:
         sock.close()
         raise
+
+
+def _app_cpu() -> int | None:
+    """The one CPU the server's threads share: the highest this process may use; None with only one.
+
+    Every request holds the GIL for most of its work (Flask, then the one intake), so only one Python
+    thread of the server runs at a time anyway; on one CPU the GIL passes between them without waking a
+    thread on another core each time. Measured on 2 cores (wrk on the other): the bare Flask ceiling 5,900
+    -> 10,500 req/s with a lower p99, ftsim's REST intake 1,600 -> 2,450 msg/s. Only threads the server
+    starts are moved (Linux affinity is per thread and inherited); the caller's threads, the broker
+    listeners and the rest of the machine keep every CPU."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    allowed = os.sched_getaffinity(0)
+    return max(allowed) if len(allowed) > 1 else None
+
+
+class _on_cpu:
+    """Run the calling thread on `cpu` inside the block (threads it starts meanwhile keep that), then
+    give it back the CPUs it had."""
+
+    def __init__(self, cpu: int | None):
+        self.cpu = cpu
+        self.before = None
+
+    def __enter__(self):
+        if self.cpu is not None:
+            try:
+                self.before = os.sched_getaffinity(0)
+                os.sched_setaffinity(0, {self.cpu})
+            except OSError:
+                self.before = None
+
+    def __exit__(self, *exc):
+        if self.before is not None:
+            os.sched_setaffinity(0, self.before)
+
+
+class _OneCpu:
+    """For the fallback servers, whose threads are not ours to start: WSGI middleware that moves each
+    thread running the app onto the CPU the first time it runs it."""
+
+    def __init__(self, app, cpu: int):
+        self.app = app
+        self.cpu = cpu
+        self._moved = threading.local()
+
+    def __call__(self, environ, start_response):
+        if not getattr(self._moved, "done", False):
+            self._moved.done = True
+            try:
+                os.sched_setaffinity(0, {self.cpu})
+            except OSError:  # the CPU was taken away (cgroup change): leave the thread where it is
+                pass
+        return self.app(environ, start_response)
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -84,12 +143,13 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 class _Base:
-    """What serve.Server needs; subclasses fill in _serve and _stop."""
+    """What serve.Server needs, on a bound socket; subclasses fill in _start, _run, _stop and _close."""
 
     name = "?"
 
-    def __init__(self, sock: socket.socket, threads: int):
+    def __init__(self, sock: socket.socket, threads: int, cpu: int | None):
         self._sock = sock
+        self.cpu = cpu
         self.server_port = sock.getsockname()[1]
         self.threads = threads
         self._lock = threading.Lock()
@@ -145,7 +205,7 @@ class GranianServer(_Base):
 
     name = "granian"
 
-    def __init__(self, app, sock, threads):
+    def __init__(self, app, sock, threads, cpu=None):
         try:
             import granian
             from granian._futures import _new_cbscheduler
@@ -156,7 +216,7 @@ class GranianServer(_Base):
         version = getattr(granian, "__version__", "?")
         if not version.startswith(GRANIAN_VERSIONS):
             raise Unavailable(f"granian {version} is untested here (tested: {', '.join(GRANIAN_VERSIONS)}x)")
-        super().__init__(sock, threads)
+        super().__init__(sock, threads, cpu)
         self._new_scheduler = _new_cbscheduler
         self._signal = WorkerSignal()
         self._drained = threading.Event()
@@ -165,18 +225,19 @@ class GranianServer(_Base):
         try:
             # (worker_id, sock, ipc, runtime_threads, runtime_blocking_threads, py_threads,
             #  py_threads_idle_timeout, backpressure, http_mode, http1, http2, static_files, ssl x8, metrics)
-            self._worker = WSGIWorker(1, (None, holder), None, RUNTIME_THREADS, 512, threads, 30, threads, "1", HTTP1Settings(),
-                                      None, None, False, None, None, None, "tls1.3", None, [], False,
-                                      (None, MetricsAggregator(1)))
+            self._worker = WSGIWorker(1, (None, holder), None, RUNTIME_THREADS, 512, threads, 30, threads, "1",
+                                      HTTP1Settings(), None, None, False, None, None, None, "tls1.3", None, [],
+                                      False, (None, MetricsAggregator(1)))
         except TypeError as exc:
             raise Unavailable(f"granian {version}: WSGIWorker signature changed ({exc})") from None
         self._loop = None
-        self._runner = _wsgi_runner(app, self.server_port)
+        self._runner = _wsgi_runner(app)
 
     def _start(self):
         self._loop = asyncio.new_event_loop()  # granian wants one; WSGI calls never run on it
         scheduler = self._new_scheduler(self._loop, self._runner, impl_asyncio=True)
-        self._worker.serve_mtr(scheduler, self._loop, self._signal)  # starts the Rust runtime and returns
+        with _on_cpu(self.cpu):  # the threads granian starts now, and the ones they start, inherit the CPU
+            self._worker.serve_mtr(scheduler, self._loop, self._signal)  # starts the Rust runtime, returns
 
     def _run(self):
         try:
@@ -195,7 +256,7 @@ def _no_write(data):
     raise NotImplementedError("ftsim's HTTP server does not support the WSGI write() callable")
 
 
-def _wsgi_runner(app, port: int):
+def _wsgi_runner(app):
     """Call the WSGI app for granian: the environ without os.environ in it, a fully buffered body sent in
     one piece (one GIL round trip), streaming kept for responses without a Content-Length."""
     base = {"GATEWAY_INTERFACE": "CGI/1.1", "SCRIPT_NAME": "", "SERVER_SOFTWARE": "ftsim (granian)",
@@ -218,16 +279,18 @@ def _wsgi_runner(app, port: int):
             try:
                 body = [b"".join(whole)]
             finally:
-                close = getattr(whole, "close", None)
-                if close is not None:
-                    close()
+                _close(whole)
         if isinstance(body, list):
             status, headers = started
             proto.response_bytes(status, headers, b"".join(body))
         else:
             chunks = iter(body)
-            first = next(chunks, b"")  # start_response may come with the first chunk
-            status, headers = started
+            try:
+                first = next(chunks, b"")  # a generator may call start_response with its first chunk
+                status, headers = started
+            except BaseException:
+                _close(body)
+                raise
             proto.response_iter(status, headers, _Chunks(body, first, chunks))
         return started[0]
 
@@ -250,20 +313,25 @@ class _Chunks:
         return next(self._rest)
 
     def close(self):
-        close = getattr(self._inner, "close", None)
-        if close is not None:
-            close()
+        _close(self._inner)
+
+
+def _close(body) -> None:
+    close = getattr(body, "close", None)
+    if close is not None:
+        close()
 
 
 class WaitressServer(_Base):
     name = "waitress"
 
-    def __init__(self, app, sock, threads):
+    def __init__(self, app, sock, threads, cpu=None):
         try:
             from waitress.server import create_server
         except ImportError as exc:
             raise Unavailable(f"waitress not importable: {exc}") from None
-        super().__init__(sock, threads)
+        super().__init__(sock, threads, cpu)
+        app = _OneCpu(app, cpu) if cpu is not None else app
         self._server = create_server(app, sockets=[sock], threads=threads, connection_limit=max(100, 4 * threads),
                                      backlog=BACKLOG, asyncore_loop_timeout=0.2, ident="ftsim")
         self._map = getattr(self._server, "map", None) or self._server._map
@@ -293,7 +361,7 @@ class WerkzeugServer(_Base):
 
     name = "werkzeug"
 
-    def __init__(self, app, sock, threads):
+    def __init__(self, app, sock, threads, cpu=None):
         from werkzeug.serving import WSGIRequestHandler, make_server
 
         class QuietHandler(WSGIRequestHandler):
@@ -301,8 +369,9 @@ class WerkzeugServer(_Base):
                 if str(code).isdigit() and int(code) >= 500:
                     super().log_request(code, size)
 
-        super().__init__(sock, threads)
+        super().__init__(sock, threads, cpu)
         host, port = sock.getsockname()[:2]
+        app = _OneCpu(app, cpu) if cpu is not None else app
         self._server = make_server(host, port, app, threaded=True, request_handler=QuietHandler, fd=sock.fileno())
 
     def _run(self):

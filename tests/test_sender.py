@@ -252,3 +252,11 @@ def test_send_a_scenario_to_ftsim(start_server, capsys):
     client = Client(server.url)
     assert main(["send", "--scenario", "steady", "--count", "120", "--target", server.url, "--quiet"]) == 0
     assert client.get("/api/summary")[1]["valid"] == 120
+
+
+@pytest.mark.parametrize("argv", [["send", "--help"], ["scenario", "run", "--help"]])
+def test_the_commands_explain_their_options(argv, capsys):
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == 0
+    assert "amqp://guest:guest@127.0.0.1:5672/%2F" in capsys.readouterr().out

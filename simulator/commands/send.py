@@ -15,7 +15,7 @@ def add_channel_options(p) -> None:
     p.add_argument("--via", choices=["rest", "rabbit", "kafka"], default="rest", help="the channel (default rest)")
     p.add_argument("--target", metavar="URL",
                    help="REST base URL or full URL, AMQP URL, or Kafka bootstrap servers (defaults: "
-                        + "; ".join(f"{k} {v}" for k, v in DEFAULT_TARGETS.items()) + ")")
+                        + "; ".join(f"{k} {v}" for k, v in DEFAULT_TARGETS.items()).replace("%", "%%") + ")")
     p.add_argument("--queue", default="ftsim.casino", help="RabbitMQ queue (default exchange) (ftsim.casino)")
     p.add_argument("--exchange", default="", help="RabbitMQ exchange; the queue name is the routing key")
     p.add_argument("--topic", default="ftsim.casino", help="Kafka topic (ftsim.casino)")
