@@ -5,9 +5,11 @@ given or free port, and stop on request. The interface `serve.Server` relies on:
 `serve_forever()` (blocking, run in a thread), `shutdown()` (from another thread), `server_close()`.
 
 Chosen on measurements (2 cores shared with wrk, keep-alive, 16 connections, a bare Flask app answering
-a casino POST, median of 3): granian's Rust HTTP/1.1 worker run from our own thread 5,900 req/s (8,200
-with the app's threads on one CPU, see _OneCpu), waitress 3,100, cheroot 2,200, werkzeug's threaded
-server 1,100; with ftsim's real intake on a SQLite file: 1,600 (2,250 on one CPU), 1,100, 1,150, 760.
+a casino POST, median of 3 runs on a quiet machine): granian's Rust HTTP/1.1 worker run from our own
+thread 5,900-6,600 req/s (9,300 with the server's threads on one CPU, see _app_cpu), waitress 3,100,
+cheroot 2,200, werkzeug's threaded server 1,100; with ftsim's real intake on a SQLite file: 1,600-1,700
+(2,600 on one CPU), 1,100, 1,150 and 760.
+
 Granian's own servers don't fit: its embedded server refuses WSGI, its thread server needs a
 free-threaded Python, and its default forks workers that would each have an intake of their own. A
 granian worker process runs one `WSGIWorker`, whose Rust runtime does the HTTP off the GIL and calls the
@@ -78,10 +80,10 @@ def _app_cpu() -> int | None:
 
     Every request holds the GIL for most of its work (Flask, then the one intake), so only one Python
     thread of the server runs at a time anyway; on one CPU the GIL passes between them without waking a
-    thread on another core each time. Measured on 2 cores (wrk on the other): the bare Flask ceiling 5,900
-    -> 10,500 req/s with a lower p99, ftsim's REST intake 1,600 -> 2,450 msg/s. Only threads the server
+    thread on another core each time. Measured on 2 cores, wrk unpinned: the bare Flask ceiling 6,600 ->
+    9,300 req/s (p99 21 -> 9 ms), ftsim's REST intake 1,700 -> 2,600 msg/s. Only threads the server
     starts are moved (Linux affinity is per thread and inherited); the caller's threads, the broker
-    listeners and the rest of the machine keep every CPU."""
+    listeners and the rest of the machine keep every CPU. PIN_APP_THREADS = False turns it off."""
     if not hasattr(os, "sched_getaffinity"):
         return None
     allowed = os.sched_getaffinity(0)
