@@ -17,6 +17,7 @@ from .contract.describe import json_kind
 from .contract.registry import Registry
 from .contract.validate import make_validator
 from .envelope import Envelope, Verdict
+from .errors import StoreError
 from .store.base import MessageRecord, Store
 from .timefmt import parse_rfc3339
 from .violations import Severities, Violation
@@ -63,7 +64,19 @@ def _text(payload: dict | None, key: str) -> str | None:
                                                  isinstance(value, bool) else None)
 
 
+class _Waiter:
+    """A caller of Intake.one waiting for its verdict, or for its turn to lead."""
+    __slots__ = ("envelope", "verdict", "error", "done", "wake")
+
+    def __init__(self, envelope: Envelope):
+        self.envelope, self.verdict, self.error, self.done = envelope, None, None, False
+        self.wake = threading.Lock()
+        self.wake.acquire()  # released once: when its message is judged, or when it is made leader
+
+
 class Intake:
+    group_max = 256  # the most messages one group commit takes
+
     def __init__(self, store: Store, registry: Registry, *, profile="strict", severities: Severities,
                  latency_budget=1.0, amount_tolerance=Decimal("0.01"), engine="rust"):
         self.store = store
@@ -75,13 +88,64 @@ class Intake:
         self.markers = ", ".join(sorted(registry.by_marker))
         self._lock = threading.Lock()  # one judge at a time: the ledger reads what the last one wrote
         self._subscribers: list[Callable[[list[Verdict]], None]] = []
+        self._queue: list[_Waiter] = []  # callers of one() whose message is not judged yet
+        self._queue_lock = threading.Lock()
+        self._leading = False  # one caller of one() is judging the queue for everyone
 
     def subscribe(self, fn: Callable[[list[Verdict]], None]) -> None:
         """Call fn with each committed batch of verdicts (the live page, --until-idle)."""
         self._subscribers.append(fn)
 
     def one(self, envelope: Envelope) -> Verdict:
-        return self.judge([envelope])[0]
+        """Judge and store one message; returns once its verdict is committed, raises if it was not.
+
+        Group commit: concurrent callers (REST threads) share transactions. The first caller leads: it
+        judges everything queued as one batch, wakes each caller with its own verdict, repeats until its
+        own message is done, then hands the lead to the oldest caller still queued."""
+        me = _Waiter(envelope)
+        with self._queue_lock:
+            self._queue.append(me)
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            me.wake.acquire()  # judged by a leader, or made leader
+        if not me.done:
+            try:
+                while not me.done:
+                    with self._queue_lock:
+                        batch = self._queue[:self.group_max]
+                        del self._queue[:self.group_max]
+                    self._judge_group(batch, me)
+            finally:
+                with self._queue_lock:
+                    successor = self._queue[0] if self._queue else None
+                    self._leading = successor is not None
+                if successor is not None:
+                    successor.wake.release()
+        if me.error is not None:
+            raise me.error
+        return me.verdict
+
+    def _judge_group(self, batch: list[_Waiter], leader: _Waiter) -> None:
+        results = [(None, RuntimeError("intake stopped before judging this message"))] * len(batch)
+        try:
+            try:
+                results = [(v, None) for v in self.judge([w.envelope for w in batch])]
+            except StoreError as exc:  # the store failed, not a message: every caller gets the error
+                results = [(None, exc)] * len(batch)
+            except Exception:  # a message tripped a bug: one at a time, so only that caller fails
+                results = [self._judge_alone(w.envelope) for w in batch]
+        finally:
+            for w, (verdict, error) in zip(batch, results):
+                w.verdict, w.error, w.done = verdict, error, True
+                if w is not leader:
+                    w.wake.release()
+
+    def _judge_alone(self, envelope: Envelope):
+        try:
+            return self.judge([envelope])[0], None
+        except Exception as exc:
+            return None, exc
 
     def judge(self, envelopes: Iterable[Envelope]) -> list[Verdict]:
         """Judge and store a batch in one transaction. Raises StoreError when nothing was committed."""

@@ -30,7 +30,7 @@ class Settings:
     amount_tolerance: Decimal = Decimal("0.01")
     session_idle: float = 1800.0
     severity: Mapping[str, str] = field(default_factory=dict)
-    threads: int = 16
+    threads: int = 64
     rabbit: str | None = None  # amqp://guest:guest@127.0.0.1:5672/%2F
     rabbit_queue: str = "ftsim.casino"
     rabbit_prefetch: int = 1000

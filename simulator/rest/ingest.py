@@ -1,6 +1,7 @@
 """POST /v1/integration/<type>: what an operator's REST sender talks to, as the CRM would answer it."""
 from __future__ import annotations
 
+import orjson
 from flask import Blueprint, current_app, jsonify, request
 
 from ..envelope import Envelope, utcnow
@@ -47,10 +48,12 @@ def receive(kind: str):
         return _reject(415, "transport.media_type",
                        f"Content-Type: expected application/json, got {request.content_type or 'none'}",
                        request.content_type or "none")
-    raw = _read_at_most(limit + 1)  # a chunked body has no Content-Length to check up front
+    length = request.content_length  # known and within the limit: read exactly that; chunked: up to the limit
+    raw = _read_at_most(limit + 1 if length is None else length)
     if len(raw) > limit:
         return _reject(413, "transport.size", f"body: expected at most {limit} bytes, got more (chunked)",
                        "chunked body over the limit")
     verdict = runtime.intake.one(Envelope("rest", raw, event_type.marker, received_at, request.remote_addr or ""))
     status = 200 if verdict.valid or runtime.settings.accept_invalid else 400
-    return jsonify(accepted=status == 200, **verdict.as_dict()), status
+    body = orjson.dumps({"accepted": status == 200, **verdict.as_dict()}, option=orjson.OPT_SORT_KEYS) + b"\n"
+    return current_app.response_class(body, status=status, mimetype="application/json")
