@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 from .ledger import Round
 from .money import ZERO, text
@@ -56,7 +55,3 @@ def summary(runtime) -> dict:
 
 def _ms(value):
     return None if value is None else round(float(value), 3)
-
-
-def money_sum(values) -> Decimal:
-    return sum((Decimal(v) for v in values), ZERO)

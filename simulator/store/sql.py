@@ -127,20 +127,7 @@ class SQLStore:
 
     def messages(self, *, channel=None, valid=None, rule=None, user_id=None, limit=100, offset=0,
                  newest_first=False):
-        where, args = [], []
-        if channel:
-            where.append("m.channel = ?")
-            args.append(channel)
-        if valid is not None:
-            where.append("m.valid = ?")
-            args.append(1 if valid else 0)
-        if user_id:
-            where.append("m.user_id = ?")
-            args.append(user_id)
-        if rule:
-            where.append("m.id IN (SELECT message_id FROM violations WHERE rule = ?)")
-            args.append(rule)
-        cond = (" WHERE " + " AND ".join(where)) if where else ""
+        cond, args = self._where(channel=channel, rule=rule, user_id=user_id, valid=valid)
         total = self._rows(f"SELECT COUNT(*) FROM messages m{cond}", args)[0][0]
         order = "DESC" if newest_first else "ASC"
         rows = self._rows(
@@ -197,10 +184,6 @@ class SQLStore:
                                   "ORDER BY latency_ms LIMIT 1 OFFSET ?", (k,))[0][0])
         return out
 
-    def latencies(self, limit=100_000) -> list[float]:
-        return [r[0] for r in self._rows("SELECT latency_ms FROM messages WHERE latency_ms IS NOT NULL "
-                                         "ORDER BY id DESC LIMIT ?", (limit,))]
-
     def timeline(self, bucket_seconds: int = 60) -> list[dict]:
         """Messages and invalid messages per time bucket of receipt (UTC, bucket start as ISO text)."""
         width = {1: 19, 60: 16, 3600: 13}.get(bucket_seconds, 16)
@@ -208,14 +191,17 @@ class SQLStore:
                           f"COUNT(*) - SUM(valid) FROM messages GROUP BY b ORDER BY b")
         return [{"at": b, "received": n, "invalid": int(bad or 0)} for b, n, bad in rows]
 
-    # -- reports: what readiness, `ftsim report` and the live page read (appended for issue 5) ------
+    # -- reports: what readiness, `ftsim report` and the live page read ------
 
-    def _where(self, channel=None, rule=None, user_id=None) -> tuple[str, list]:
-        """A WHERE clause over messages `m` for the report filters."""
+    def _where(self, channel=None, rule=None, user_id=None, valid=None) -> tuple[str, list]:
+        """A WHERE clause over messages `m` for the query API's and the reports' filters."""
         where, args = [], []
         if channel:
             where.append("m.channel = ?")
             args.append(channel)
+        if valid is not None:
+            where.append("m.valid = ?")
+            args.append(1 if valid else 0)
         if user_id:
             where.append("m.user_id = ?")
             args.append(user_id)
