@@ -369,7 +369,8 @@ def main(argv=None) -> int:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     print()
-    print(table(rows))
+    if rows:
+        print(table(rows))
     for line in extra:
         print(line)
     print(f"total {time.monotonic() - started:.0f} s")
