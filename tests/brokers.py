@@ -42,6 +42,22 @@ def port_open(port: int) -> bool:
         return False
 
 
+def lose_first_batch_after_commit(server, what: str) -> list[int]:
+    """Fault a real broker cannot be made to produce: the listener's first batch is committed to the store,
+    then its connection dies before the ack / offset commit. Returns the sizes of the batches judged."""
+    judge, calls = server.runtime.intake.judge, []
+
+    def judged_then_lost(envelopes):
+        verdicts = judge(envelopes)
+        calls.append(len(verdicts))
+        if len(calls) == 1:
+            raise ConnectionResetError(f"{what} (injected)")
+        return verdicts
+
+    server.runtime.intake.judge = judged_then_lost
+    return calls
+
+
 def wait_for(condition, timeout: float = 20.0, what: str = "condition", every: float = 0.05):
     """Poll `condition` until it returns something truthy, or fail saying what never happened."""
     deadline = time.monotonic() + timeout

@@ -4,7 +4,8 @@ import pytest
 from simulator.errors import StoreError
 from simulator.transports.publish import KafkaPublisher, publish_kafka
 
-from .brokers import channel_state, create_topic, received, rules_of, stored, unique, wait_for
+from .brokers import (channel_state, create_topic, lose_first_batch_after_commit, received,
+                      rules_of, stored, unique, wait_for)
 from .conftest import casino_event
 
 pytestmark = pytest.mark.broker
@@ -83,16 +84,7 @@ def test_a_batch_stored_but_not_committed_comes_back_and_is_not_stored_twice(kaf
     """The consumer dies between the store's commit and the offset commit (injected): it reconnects, reads
     the batch again from the last committed offset, and intake recognises every message."""
     server = kafka_server()
-    judge, calls = server.runtime.intake.judge, []
-
-    def lost_before_offset_commit(envelopes):
-        verdicts = judge(envelopes)
-        calls.append(len(verdicts))
-        if len(calls) == 1:
-            raise ConnectionResetError("consumer lost before committing offsets (injected)")
-        return verdicts
-
-    server.runtime.intake.judge = lost_before_offset_commit
+    calls = lose_first_batch_after_commit(server, "consumer lost before committing offsets")
     publish_kafka(kafka_bootstrap, kafka_topic, [casino_event() for _ in range(30)])
     wait_for(lambda: calls and channel_state(server, "kafka").get("redelivered") == calls[0]
              and received(server) == 30, 30, what="the uncommitted batch read again and everything stored")

@@ -4,7 +4,8 @@ import pytest
 from simulator.errors import StoreError
 from simulator.transports.publish import publish_rabbit
 
-from .brokers import channel_state, queue_depth, received, rules_of, stored, unique, wait_for
+from .brokers import (channel_state, lose_first_batch_after_commit, queue_depth, received,
+                      rules_of, stored, unique, wait_for)
 from .conftest import casino_event
 
 pytestmark = pytest.mark.broker
@@ -67,16 +68,7 @@ def test_a_store_failure_leaves_the_batch_with_the_broker_until_it_is_stored(sta
 def test_a_batch_stored_but_not_acked_comes_back_and_is_not_stored_twice(start_server, rabbit_url, rabbit_queue):
     """The connection dies between commit and ack (injected): the broker redelivers, intake recognises it."""
     server = start_server(rabbit=rabbit_url, rabbit_queue=rabbit_queue)
-    judge, calls = server.runtime.intake.judge, []
-
-    def connection_lost_after_commit(envelopes):
-        verdicts = judge(envelopes)
-        calls.append(len(verdicts))
-        if len(calls) == 1:
-            raise ConnectionResetError("connection lost before the ack (injected)")
-        return verdicts
-
-    server.runtime.intake.judge = connection_lost_after_commit
+    calls = lose_first_batch_after_commit(server, "connection lost before the ack")
     publish_rabbit(rabbit_url, rabbit_queue, [casino_event() for _ in range(20)])
     wait_for(lambda: calls and channel_state(server, "rabbit").get("redelivered") == calls[0]
              and received(server) == 20,
