@@ -19,8 +19,9 @@ set SO_REUSEPORT and would silently share it). Our WSGI runner hands granian a b
 piece, which about doubled granian's rate over its own runner (one GIL round trip per response).
 
 `WSGIWorker` is granian's internal API, so it is used only on the versions it was measured on; on any
-other version, or without granian, ftsim falls back to waitress, then to werkzeug (always installed with
-Flask), and logs why.
+other version, or without granian, ftsim falls back to werkzeug (always installed with Flask), and logs
+why. (waitress, measured above, is not kept as a middle step: it is not a dependency, so it would be a
+path no installation takes.)
 """
 from __future__ import annotations
 
@@ -30,7 +31,6 @@ import os
 import socket
 import sys
 import threading
-import time
 
 log = logging.getLogger("ftsim.http")
 
@@ -48,11 +48,11 @@ class Unavailable(RuntimeError):
 def make_http_server(app, settings, kind: str = "auto"):
     """Bind `settings.host:settings.port` (0 picks a free port) and return a stopped server for `app`.
 
-    kind: "auto" (granian, else waitress, else werkzeug), or one of those names to insist on it; the
+    kind: "auto" (granian, else werkzeug), or one of those names to insist on it; the
     benchmark measures the raw ceiling of the same stack by passing a bare app here.
     """
     threads = max(1, int(getattr(settings, "threads", 16) or 16))
-    order = {"auto": ("granian", "waitress", "werkzeug")}.get(kind, (kind,))
+    order = {"auto": ("granian", "werkzeug")}.get(kind, (kind,))
     unknown = [k for k in order if k not in STACKS]
     if unknown:
         raise ValueError(f"http server: expected one of auto, {', '.join(STACKS)}, got {kind!r}")
@@ -324,40 +324,6 @@ def _close(body) -> None:
         close()
 
 
-class WaitressServer(_Base):
-    name = "waitress"
-
-    def __init__(self, app, sock, threads, cpu=None):
-        try:
-            from waitress.server import create_server
-        except ImportError as exc:
-            raise Unavailable(f"waitress not importable: {exc}") from None
-        super().__init__(sock, threads, cpu)
-        app = _OneCpu(app, cpu) if cpu is not None else app
-        self._server = create_server(app, sockets=[sock], threads=threads, connection_limit=max(100, 4 * threads),
-                                     backlog=BACKLOG, asyncore_loop_timeout=0.2, ident="ftsim")
-        self._map = getattr(self._server, "map", None) or self._server._map
-        self._stop_flag = threading.Event()
-
-    def _run(self):
-        loop = self._server.asyncore.loop
-        while not self._stop_flag.is_set():
-            loop(timeout=0.2, map=self._map, use_poll=True, count=1)
-        deadline = time.monotonic() + STOP_TIMEOUT  # flush the answers to requests still in flight
-        while time.monotonic() < deadline and any(getattr(ch, "requests", None) or getattr(ch, "total_outbufs_len", 0)
-                                                  for ch in list(self._map.values())):
-            loop(timeout=0.05, map=self._map, use_poll=True, count=1)
-
-    def _stop(self):
-        self._stop_flag.set()
-
-    def _close(self):
-        from waitress import wasyncore
-
-        self._server.task_dispatcher.shutdown()
-        wasyncore.close_all(self._map)
-
-
 class WerkzeugServer(_Base):
     """The last resort: werkzeug's threaded server, without its line per request in the log."""
 
@@ -386,4 +352,4 @@ class WerkzeugServer(_Base):
         self._server.server_close()
 
 
-STACKS = {"granian": GranianServer, "waitress": WaitressServer, "werkzeug": WerkzeugServer}
+STACKS = {"granian": GranianServer, "werkzeug": WerkzeugServer}

@@ -170,8 +170,7 @@ class Intake:
         payload, problem = parse_body(env.raw)
         if problem:
             found.append(problem)
-        timestamp = None
-        plan = None
+        timestamp = book = plan = None
         if payload is not None and validator is not None:
             event_type = validator.event_type
             found += validator.violations(payload)
@@ -180,15 +179,16 @@ class Intake:
                                              self.latency_budget, self.amount_tolerance))
             found = self.severities.stamp(found)
             book = LEDGERS.get(event_type.name)
-            event = book.Event.of(payload, timestamp) if book is not None else None
-            if event is not None and not any(v.severity == "error" for v in found):
+            # An event that is already an error never reaches the ledger, so its digest is not worth making.
+            event = book.Event.of(payload, timestamp) if book is not None and not _has_error(found) else None
+            if event is not None:
                 more, plan = book.judge(tx, event)
                 found += self.severities.stamp(more)
         else:
             found = self.severities.stamp(found)
-        valid = not any(v.severity == "error" for v in found)
+        valid = not _has_error(found)
         if plan is not None and valid:
-            LEDGERS[validator.event_type.name].apply(tx, plan)
+            book.apply(tx, plan)
         duplicate = any(v.rule in RETRY_RULES for v in found)
         latency = (env.received_at - timestamp).total_seconds() * 1000 if timestamp else None
         record = MessageRecord(env.channel, env.received_at, env.marker, env.raw, env.source,
@@ -196,6 +196,10 @@ class Intake:
                                _text(payload, "user_id"), _text(payload, "round_id"), valid, duplicate, found,
                                latency, env.delivery_key)
         return Verdict(tx.add_message(record), valid, found, duplicate, record.event)
+
+
+def _has_error(found: list[Violation]) -> bool:
+    return any(v.severity == "error" for v in found)
 
 
 _MARKER_WHERE = {"rabbit": "AMQP message property 'type'; headers are ignored",

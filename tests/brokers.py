@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from simulator.errors import StoreError
+
 RABBIT_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +42,21 @@ def port_open(port: int) -> bool:
         return True
     except OSError:
         return False
+
+
+def fail_store_once(server, record) -> list:
+    """Fault a real SQLite file cannot be made to produce on demand: the first batch's commit fails.
+    Returns what `record(envelope)` says of each envelope, one list per batch judged."""
+    judge, calls = server.runtime.intake.judge, []
+
+    def fails_once(envelopes):
+        calls.append([record(e) for e in envelopes])
+        if len(calls) == 1:
+            raise StoreError("store: disk I/O error (injected)")
+        return judge(envelopes)
+
+    server.runtime.intake.judge = fails_once
+    return calls
 
 
 def lose_first_batch_after_commit(server, what: str) -> list[int]:

@@ -1,10 +1,9 @@
 """The Kafka listener against a real Kafka-compatible broker (tansu): marker, poison, crashes, outages, groups."""
 import pytest
 
-from simulator.errors import StoreError
 from simulator.transports.publish import KafkaPublisher, publish_kafka
 
-from .brokers import (channel_state, create_topic, lose_first_batch_after_commit, received,
+from .brokers import (channel_state, create_topic, fail_store_once, lose_first_batch_after_commit, received,
                       rules_of, stored, unique, wait_for)
 from .conftest import casino_event
 
@@ -63,15 +62,7 @@ def test_a_poison_message_is_stored_with_its_parse_error_and_committed(kafka_ser
 def test_a_store_failure_reads_the_batch_again_until_it_is_stored(kafka_server, kafka_bootstrap, kafka_topic):
     """A failing store cannot be produced on demand by a real SQLite file; the fault is injected once."""
     server = kafka_server()
-    judge, calls = server.runtime.intake.judge, []
-
-    def fails_once(envelopes):
-        calls.append([e.delivery_key for e in envelopes])
-        if len(calls) == 1:
-            raise StoreError("store: disk I/O error (injected)")
-        return judge(envelopes)
-
-    server.runtime.intake.judge = fails_once
+    calls = fail_store_once(server, lambda e: e.delivery_key)
     events = [casino_event() for _ in range(6)]
     publish_kafka(kafka_bootstrap, kafka_topic, events)
     wait_for(lambda: received(server) == 6, what="all 6 stored after the failure")

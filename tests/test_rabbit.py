@@ -1,10 +1,9 @@
 """The RabbitMQ listener against a real RabbitMQ: the marker, poison, store failures, crashes and outages."""
 import pytest
 
-from simulator.errors import StoreError
 from simulator.transports.publish import publish_rabbit
 
-from .brokers import (channel_state, lose_first_batch_after_commit, queue_depth, received,
+from .brokers import (channel_state, fail_store_once, lose_first_batch_after_commit, queue_depth, received,
                       rules_of, stored, unique, wait_for)
 from .conftest import casino_event
 
@@ -45,15 +44,7 @@ def test_a_store_failure_leaves_the_batch_with_the_broker_until_it_is_stored(sta
                                                                                 rabbit_queue):
     """A failing store cannot be produced on demand by a real SQLite file; the fault is injected once."""
     server = start_server(rabbit=rabbit_url, rabbit_queue=rabbit_queue)
-    judge, calls = server.runtime.intake.judge, []
-
-    def fails_once(envelopes):
-        calls.append([(e.raw, e.maybe_redelivered) for e in envelopes])
-        if len(calls) == 1:
-            raise StoreError("store: disk I/O error (injected)")
-        return judge(envelopes)
-
-    server.runtime.intake.judge = fails_once
+    calls = fail_store_once(server, lambda e: (e.raw, e.maybe_redelivered))
     events = [casino_event() for _ in range(5)]
     publish_rabbit(rabbit_url, rabbit_queue, events)
     wait_for(lambda: received(server) == 5, what="all 5 stored after the failure")

@@ -2,11 +2,15 @@
 import base64
 import http.client
 import json
+import threading
 from urllib.parse import urlsplit
 
 import pytest
 
 from simulator.errors import ConfigError
+from simulator.httpserver import make_http_server
+from simulator.rest import create_app
+from simulator.runtime import Runtime
 from simulator.serve import Server
 
 from .conftest import Client, casino_event
@@ -122,8 +126,11 @@ class TestAuth:
     def test_credentials_or_insecure_allow_other_addresses(self, make_settings):
         for flags in ({"api_key": "k"}, {"insecure": True}):
             server = Server(make_settings(host="0.0.0.0", **flags))
-            server.http.server_close()
-            server.runtime.close()
+            try:
+                assert server.port > 0 and server.http.server_port == server.port
+            finally:
+                server.http.server_close()
+                server.runtime.close()
 
 
 class TestQueryApi:
@@ -177,8 +184,8 @@ def test_a_restarted_server_keeps_what_was_stored(start_server, make_settings):
     second = start_server()
     client = Client(second.url)
     assert client.get("/api/summary")[1]["received"] == 1
-    status, body = client.post_event(casino_event(activity_id="kept"))
-    assert status == 400 or body["violations"]  # same id, new payload (fresh timestamp): the ledger remembers
+    status, body = client.post_event(casino_event(activity_id="kept"))  # same id, new payload (fresh timestamp)
+    assert status == 400 and [v["rule"] for v in body["violations"]] == ["activity.duplicate"]
 
 
 def test_a_browser_can_give_the_api_key_as_the_basic_password(start_server):
@@ -187,3 +194,22 @@ def test_a_browser_can_give_the_api_key_as_the_basic_password(start_server):
     assert Client(server.url, {"Authorization": as_browser}).get("/api/summary")[0] == 200
     wrong = "Basic " + base64.b64encode(b"anyone:guess").decode()
     assert Client(server.url, {"Authorization": wrong}).get("/api/summary")[0] == 401
+
+
+@pytest.mark.parametrize("kind", ["granian", "werkzeug"])
+def test_each_http_stack_serves_the_same_app(make_settings, kind):
+    """granian is the default; werkzeug is what ftsim falls back to on an untested granian."""
+    runtime = Runtime(make_settings())
+    server = make_http_server(create_app(runtime), runtime.settings, kind=kind)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = Client(f"http://127.0.0.1:{server.server_port}")
+        assert client.post_event(casino_event())[0] == 200
+        assert client.post_event(casino_event(currency="EURO"))[0] == 400
+        assert client.get("/api/summary")[1]["received"] == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        runtime.close()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -55,3 +56,16 @@ class Stats:
     @property
     def done(self) -> int:
         return self.delivered + self.rejected + self.failed
+
+
+class Channel:
+    """What every channel does once a message's fate is known: count it and tell the observer."""
+
+    stats: Stats
+    observe: Observer
+
+    def _done(self, item: Outgoing, outcome: str, started: float, error, status=None) -> None:
+        ms = (time.perf_counter() - started) * 1000
+        self.stats.add(status=status, latency_ms=ms if outcome == "delivered" else None, **{outcome: 1})
+        if self.observe is not None:
+            self.observe(item, outcome, ms, error)

@@ -13,10 +13,10 @@ import time
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from .base import Observer, Outgoing, Stats
+from .base import Channel, Observer, Outgoing, Stats
 
 
-class KafkaChannel:
+class KafkaChannel(Channel):
     name = "kafka"
     OPTIONS = ("topic", "acks", "linger_ms", "observe")
 
@@ -46,11 +46,6 @@ class KafkaChannel:
         future.add_callback(lambda _meta: self._done(item, "delivered", started, None))
         future.add_errback(lambda exc: self._done(item, "failed", started, exc))
 
-    def _done(self, item: Outgoing, outcome: str, started: float, error) -> None:
-        ms = (time.perf_counter() - started) * 1000
-        self.stats.add(latency_ms=ms if outcome == "delivered" else None, **{outcome: 1})
-        if self.observe is not None:
-            self.observe(item, outcome, ms, error)
 
     def close(self) -> None:
         self.producer.flush()

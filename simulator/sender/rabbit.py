@@ -13,11 +13,11 @@ import time
 import pika
 from pika.exceptions import AMQPError, ChannelClosedByBroker, NackError, UnroutableError
 
-from .base import Observer, Outgoing, Stats
+from .base import Channel, Observer, Outgoing, Stats
 from .rest import Backoff
 
 
-class RabbitChannel:
+class RabbitChannel(Channel):
     name = "rabbit"
     OPTIONS = ("queue", "exchange", "confirm", "max_attempts", "observe")
 
@@ -70,11 +70,6 @@ class RabbitChannel:
             return self._done(item, "delivered", started, None)
         self._done(item, "failed", started, error)
 
-    def _done(self, item: Outgoing, outcome: str, started: float, error) -> None:
-        ms = (time.perf_counter() - started) * 1000
-        self.stats.add(latency_ms=ms if outcome == "delivered" else None, **{outcome: 1})
-        if self.observe is not None:
-            self.observe(item, outcome, ms, error)
 
     def _close_quietly(self) -> None:
         try:

@@ -16,7 +16,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from .base import Observer, Outgoing, Stats
+from .base import Channel, Observer, Outgoing, Stats
 
 DEFAULT_PATH = "/v1/integration/casino"
 PERMANENT = frozenset({400, 401, 403, 404, 405, 413, 415, 422})
@@ -60,7 +60,7 @@ class Backoff:
         return self._rng.uniform(0, min(self.cap, self.base * 2 ** attempt))
 
 
-class RestChannel:
+class RestChannel(Channel):
     name = "rest"
     OPTIONS = ("api_key", "basic_auth", "workers", "timeout", "max_attempts", "retry_4xx", "backoff", "observe")
 
@@ -141,8 +141,3 @@ class RestChannel:
         self._done(item, "failed", started, why, status=status)
         return conn
 
-    def _done(self, item: Outgoing, outcome: str, started: float, error, status=None) -> None:
-        ms = (time.perf_counter() - started) * 1000
-        self.stats.add(status=status, latency_ms=ms if outcome == "delivered" else None, **{outcome: 1})
-        if self.observe is not None:
-            self.observe(item, outcome, ms, error)
