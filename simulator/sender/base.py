@@ -63,6 +63,14 @@ class Channel:
 
     stats: Stats
     observe: Observer
+    max_attempts: int = 1
+
+    def _attempts(self):
+        """(attempt number, its start time) for each try; every try after the first counts as a retry."""
+        for attempt in range(self.max_attempts):
+            if attempt:
+                self.stats.add(retries=1)
+            yield attempt, time.perf_counter()
 
     def _done(self, item: Outgoing, outcome: str, started: float, error, status=None) -> None:
         ms = (time.perf_counter() - started) * 1000

@@ -52,10 +52,7 @@ class RabbitChannel(Channel):
                                      headers=item.headers or None)
         error: BaseException | None = None
         started = time.perf_counter()
-        for attempt in range(self.max_attempts):
-            if attempt:
-                self.stats.add(retries=1)
-            started = time.perf_counter()
+        for attempt, started in self._attempts():
             try:
                 if self._ch is None or self._ch.is_closed:
                     self._open()

@@ -113,10 +113,7 @@ class RestChannel(Channel):
     def _post(self, conn, item: Outgoing):
         error: BaseException | None = None
         started = time.perf_counter()
-        for attempt in range(self.max_attempts):
-            if attempt:
-                self.stats.add(retries=1)
-            started = time.perf_counter()
+        for attempt, started in self._attempts():
             retry_after = None
             try:
                 conn.request("POST", self.path, body=item.body, headers=self.headers)
