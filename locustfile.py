@@ -17,9 +17,9 @@ import gevent
 import orjson
 from locust import FastHttpUser, User, constant_throughput, events, task
 
-from simulator.scenario import load_scenario
-from simulator.scenario.feed import Feed, judge_answer
-from simulator.sender.rest import DEFAULT_PATH, auth_headers
+from simulator.clients.scenario import load_scenario
+from simulator.clients.scenario.feed import Feed, judge_answer
+from simulator.clients.sender.rest import DEFAULT_PATH, auth_headers
 
 
 @events.init_command_line_parser.add_listener
@@ -47,8 +47,8 @@ def judging_of(host: str, opts) -> dict:
     """The target's own severities and latency budget when it is an ftsim, so expectations match its
     configuration; the contract's defaults for any other target. Asked once per host."""
     if host not in _judging:
-        from simulator.scenario.remote import Ftsim, RemoteError
-        from simulator.violations import Severities
+        from simulator.clients.scenario.remote import Ftsim, RemoteError
+        from simulator.core.violations import Severities
 
         ftsim = Ftsim(host, api_key=opts.api_key or None, basic_auth=opts.basic_auth or None, timeout=5)
         try:
@@ -127,7 +127,7 @@ class RabbitUser(_BrokerUser):
     via = "rabbit"
 
     def open_channel(self, opts):
-        from simulator.sender.rabbit import RabbitChannel
+        from simulator.clients.sender.rabbit import RabbitChannel
 
         return RabbitChannel(opts.rabbit_url, queue=opts.rabbit_queue, observe=self._observe)
 
@@ -137,6 +137,6 @@ class KafkaUser(_BrokerUser):
     via = "kafka"
 
     def open_channel(self, opts):
-        from simulator.sender.kafka import KafkaChannel
+        from simulator.clients.sender.kafka import KafkaChannel
 
         return KafkaChannel(opts.kafka_bootstrap, topic=opts.kafka_topic, observe=self._observe)

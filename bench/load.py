@@ -14,8 +14,8 @@ import time
 from datetime import datetime, timezone
 from itertools import islice
 
-from simulator.scenario import load_scenario, plan
-from simulator.scenario.render import dumps
+from simulator.clients.scenario import load_scenario, plan
+from simulator.clients.scenario.render import dumps
 
 PLACEHOLDER = "@@timestamp@@"
 

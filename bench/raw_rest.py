@@ -14,7 +14,7 @@ import threading
 
 from flask import Flask, jsonify, request
 
-from simulator.httpserver import make_http_server
+from simulator.transports.rest.server import make_http_server
 from simulator.settings import load_settings
 
 

@@ -144,7 +144,7 @@ class Ftsim:
         return self.get("/api/summary")["received"]
 
     def first_received_at(self) -> float:
-        from simulator.timefmt import from_iso
+        from simulator.core.timefmt import from_iso
 
         return from_iso(self.get("/api/messages?limit=1")["messages"][0]["received_at"]).timestamp()
 
@@ -349,7 +349,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="ftsim-bench-"))
     started = time.monotonic()
-    from simulator import httpserver
+    from simulator.transports.rest import server as httpserver
 
     print(f"ftsim benchmark: {os.cpu_count()} cores, Python {platform.python_version()}, scenario steady, "
           f"HTTP stack {httpserver.__name__}.make_http_server, work dir {work}", flush=True)

@@ -5,7 +5,7 @@ import argparse
 import logging
 import sys
 
-from .errors import FtsimError
+from simulator.core.errors import FtsimError
 
 # Each module adds its sub-command with `register(subparsers)`, and sets `func(args) -> exit code`.
 COMMAND_MODULES = ["serve", "check", "rules", "scenario", "send", "verify", "report"]

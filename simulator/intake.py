@@ -12,15 +12,16 @@ from typing import Callable, Iterable
 
 import orjson
 
-from . import ledger, rules
-from .contract.describe import json_kind
-from .contract.registry import Registry
-from .contract.validate import make_validator
-from .envelope import Envelope, Verdict
-from .errors import StoreError
-from .store.base import MessageRecord, Store
-from .timefmt import parse_rfc3339
-from .violations import Severities, Violation
+from simulator.types.casino import ledger
+from simulator.contract import rules
+from simulator.contract.describe import json_kind
+from simulator.contract.registry import Registry
+from simulator.contract.validate import make_validator
+from simulator.core.envelope import Envelope, Verdict
+from simulator.core.errors import StoreError
+from simulator.store.base import MessageRecord, Store
+from simulator.core.timefmt import parse_rfc3339
+from simulator.core.violations import Severities, Violation
 
 LEDGERS = {"casino": ledger}  # event types whose events build rounds
 RETRY_RULES = ("activity.retry", "activity.duplicate")

@@ -7,12 +7,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from .catalog import DEFAULT_SEVERITIES
-from .contract.registry import load_registry
-from .intake import Intake
-from .settings import Settings
-from .store import open_store
-from .violations import Severities
+from simulator.contract.catalog import DEFAULT_SEVERITIES
+from simulator.contract.registry import load_registry
+from simulator.intake import Intake
+from simulator.settings import Settings
+from simulator.store import open_store
+from simulator.core.violations import Severities
 
 
 @dataclass

@@ -8,11 +8,11 @@ import threading
 import time
 from typing import Callable
 
-from .errors import ConfigError
-from .httpserver import make_http_server
-from .rest import create_app
-from .runtime import Runtime
-from .settings import Settings
+from simulator.core.errors import ConfigError
+from simulator.transports.rest.server import make_http_server
+from simulator.transports.rest.app import create_app
+from simulator.runtime import Runtime
+from simulator.settings import Settings
 
 log = logging.getLogger("ftsim")
 
@@ -52,7 +52,7 @@ class Server:
         return f"http://{host}:{self.port}"
 
     def start(self) -> "Server":
-        from .transports import build_listeners
+        from simulator.transports import build_listeners
 
         self.listeners = build_listeners(self.settings, self.runtime)
         for listener in self.listeners:

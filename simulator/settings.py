@@ -10,8 +10,8 @@ from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
-from .errors import ConfigError
-from .violations import LEVELS
+from simulator.core.errors import ConfigError
+from simulator.core.violations import LEVELS
 
 
 @dataclass(frozen=True)

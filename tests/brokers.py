@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.errors import StoreError
+from simulator.core.errors import StoreError
 
 RABBIT_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 ROOT = Path(__file__).resolve().parent.parent

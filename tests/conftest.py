@@ -9,7 +9,7 @@ from itertools import count
 
 import pytest
 
-from simulator.envelope import Envelope
+from simulator.core.envelope import Envelope
 from simulator.runtime import Runtime
 from simulator.serve import Server
 from simulator.settings import load_settings

@@ -9,10 +9,10 @@ import pytest
 
 from simulator.cli import main
 from simulator.store import open_store
-from simulator.transports.publish import KafkaPublisher, publish_rabbit
+from simulator.clients.publish import KafkaPublisher, publish_rabbit
 
-from .brokers import api, channel_state, received, wait_for
-from .conftest import Client, casino_event
+from tests.brokers import api, channel_state, received, wait_for
+from tests.conftest import Client, casino_event
 
 pytestmark = pytest.mark.broker
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from simulator.cli import build_parser
 
-from .conftest import casino_event
+from tests.conftest import casino_event
 
 SPEC_EXAMPLES = Path(__file__).parent / "data/spec_examples.jsonl"
 

@@ -9,7 +9,7 @@ import pytest
 from simulator.contract.registry import load_registry
 from simulator.contract.validate import make_validator
 
-from .conftest import casino_event
+from tests.conftest import casino_event
 
 CASINO = load_registry().by_marker["CASINO"]
 SPEC_EXAMPLES = [json.loads(line) for line in (Path(__file__).parent / "data/spec_examples.jsonl").open()]

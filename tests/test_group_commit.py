@@ -2,9 +2,9 @@
 import json
 import threading
 
-from simulator.envelope import Envelope
+from simulator.core.envelope import Envelope
 
-from .conftest import casino_event
+from tests.conftest import casino_event
 
 
 def test_concurrent_callers_each_get_their_own_committed_verdict(runtime):
@@ -32,7 +32,7 @@ def test_concurrent_callers_each_get_their_own_committed_verdict(runtime):
 
 
 def test_a_store_failure_reaches_every_waiting_caller(runtime):
-    from simulator.errors import StoreError
+    from simulator.core.errors import StoreError
 
     runtime.store.close()  # a closed database: every commit fails
     errors = []

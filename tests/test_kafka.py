@@ -1,11 +1,11 @@
 """The Kafka listener against a real Kafka-compatible broker (tansu): marker, poison, crashes, outages, groups."""
 import pytest
 
-from simulator.transports.publish import KafkaPublisher, publish_kafka
+from simulator.clients.publish import KafkaPublisher, publish_kafka
 
-from .brokers import (channel_state, create_topic, fail_store_once, lose_first_batch_after_commit, received,
+from tests.brokers import (channel_state, create_topic, fail_store_once, lose_first_batch_after_commit, received,
                       rules_of, stored, unique, wait_for)
-from .conftest import casino_event
+from tests.conftest import casino_event
 
 pytestmark = pytest.mark.broker
 

@@ -11,7 +11,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from simulator.cli import main
 
-from .conftest import Client, casino_event
+from tests.conftest import Client, casino_event
 
 pytestmark = pytest.mark.browser
 

@@ -94,4 +94,4 @@ def test_waiting_for_more_than_arrives_says_what_did(ftsim, sender):
 
 def test_the_plugin_comes_from_the_entry_point(pytestconfig):
     plugin = pytestconfig.pluginmanager.get_plugin("ftsim")
-    assert plugin is not None and plugin.__name__ == "simulator.pytest_plugin"
+    assert plugin is not None and plugin.__name__ == "simulator.clients.pytest_plugin"

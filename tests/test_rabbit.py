@@ -1,11 +1,11 @@
 """The RabbitMQ listener against a real RabbitMQ: the marker, poison, store failures, crashes and outages."""
 import pytest
 
-from simulator.transports.publish import publish_rabbit
+from simulator.clients.publish import publish_rabbit
 
-from .brokers import (channel_state, fail_store_once, lose_first_batch_after_commit, queue_depth, received,
+from tests.brokers import (channel_state, fail_store_once, lose_first_batch_after_commit, queue_depth, received,
                       rules_of, stored, unique, wait_for)
-from .conftest import casino_event
+from tests.conftest import casino_event
 
 pytestmark = pytest.mark.broker
 

@@ -3,12 +3,13 @@ import json
 
 import pytest
 
-from simulator import query, readiness
-from simulator.envelope import Envelope, utcnow
-from simulator.errors import ConfigError
-from simulator.readiness import Checklist
+from simulator.report import query
+from simulator.report import readiness
+from simulator.core.envelope import Envelope, utcnow
+from simulator.core.errors import ConfigError
+from simulator.report.readiness import Checklist
 
-from .conftest import casino_event, now_iso
+from tests.conftest import casino_event, now_iso
 
 
 def verdict(runtime, config: Checklist | None = None) -> dict:

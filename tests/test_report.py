@@ -14,12 +14,12 @@ import pytest
 
 from simulator import report
 from simulator.cli import main
-from simulator.envelope import Envelope
+from simulator.core.envelope import Envelope
 from simulator.report import payload
 from simulator.report.document import latency_edges
 from simulator.runtime import Runtime
 
-from .conftest import Client, casino_event
+from tests.conftest import Client, casino_event
 
 JUNIT_XSD = Path(__file__).parent / "data/junit.xsd"
 T0 = datetime(2030, 1, 1, 12, 0, 0, tzinfo=timezone.utc)

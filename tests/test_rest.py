@@ -7,13 +7,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from simulator.errors import ConfigError
-from simulator.httpserver import make_http_server
-from simulator.rest import create_app
+from simulator.core.errors import ConfigError
+from simulator.transports.rest.server import make_http_server
+from simulator.transports.rest.app import create_app
 from simulator.runtime import Runtime
 from simulator.serve import Server
 
-from .conftest import Client, casino_event
+from tests.conftest import Client, casino_event
 
 
 def raw_post(url, path, body: bytes, headers: dict):

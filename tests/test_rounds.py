@@ -3,10 +3,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from simulator import query
+from simulator.report import query
 from simulator.runtime import Runtime
 
-from .conftest import casino_event, judge_with
+from tests.conftest import casino_event, judge_with
 
 BASE = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=2)
 

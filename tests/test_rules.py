@@ -1,10 +1,10 @@
 """Every semantic rule, with a message that trips it and one that does not, through the real intake."""
 import pytest
 
-from simulator.catalog import CATALOG
+from simulator.contract.catalog import CATALOG
 from simulator.settings import load_settings
 
-from .conftest import casino_event, now_iso
+from tests.conftest import casino_event, now_iso
 
 
 def rules_of(verdict):
@@ -101,6 +101,6 @@ class TestSeverities:
         assert not make_judge(severity=["payload.unknown_field=error"])(casino_event(x=1)).valid
 
     def test_a_bad_level_is_refused(self):
-        from simulator.errors import ConfigError
+        from simulator.core.errors import ConfigError
         with pytest.raises(ConfigError, match="RULE=LEVEL"):
             load_settings(None, env={}, severity=["amount.sum=fatal"])

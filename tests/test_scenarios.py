@@ -12,15 +12,15 @@ import orjson
 import pytest
 
 from simulator.cli import main
-from simulator.scenario import ScenarioError, list_scenarios, load_scenario, take
-from simulator.scenario.compare import Report, compare_messages
-from simulator.scenario.expect import expect_all
-from simulator.scenario.faults import FAULTS
-from simulator.scenario.remote import Ftsim
-from simulator.scenario.render import Renderer
-from simulator.scenario.runner import run_scenario
-from simulator.scenario.spec import parse_scenario
-from simulator.timefmt import parse_rfc3339
+from simulator.clients.scenario import ScenarioError, list_scenarios, load_scenario, take
+from simulator.clients.scenario.compare import Report, compare_messages
+from simulator.clients.scenario.expect import expect_all
+from simulator.clients.scenario.faults import FAULTS
+from simulator.clients.scenario.remote import Ftsim
+from simulator.clients.scenario.render import Renderer
+from simulator.clients.scenario.runner import run_scenario
+from simulator.clients.scenario.spec import parse_scenario
+from simulator.core.timefmt import parse_rfc3339
 
 SCENARIOS = list_scenarios()
 FIXED = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=timezone.utc)

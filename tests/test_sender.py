@@ -12,8 +12,8 @@ import pika
 import pytest
 
 from simulator.cli import main
-from simulator.sender import Outgoing, deliver, open_channel
-from simulator.sender.rest import Backoff, endpoint
+from simulator.clients.sender import Outgoing, deliver, open_channel
+from simulator.clients.sender.rest import Backoff, endpoint
 from tests.conftest import Client, casino_event
 
 FAST = Backoff(base=0.001, cap=0.005, seed=1)
@@ -165,7 +165,7 @@ class Recorder:
     name = "recorder"
 
     def __init__(self, log):
-        from simulator.sender import Stats
+        from simulator.clients.sender import Stats
 
         self.stats, self.log = Stats(), log
 

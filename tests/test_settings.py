@@ -1,7 +1,7 @@
 """Settings come from defaults, then a TOML file, then FTSIM_* variables, then flags, in that order."""
 import pytest
 
-from simulator.errors import ConfigError
+from simulator.core.errors import ConfigError
 from simulator.settings import load_settings
 
 

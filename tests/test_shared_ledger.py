@@ -1,10 +1,10 @@
 """Several ftsim instances on one database share one ledger: a message two of them see is counted once."""
 import threading
 
-from simulator import query
+from simulator.report import query
 from simulator.runtime import Runtime
 
-from .conftest import casino_event, judge_with
+from tests.conftest import casino_event, judge_with
 
 
 def test_two_instances_judging_the_same_feed_count_each_event_once(make_settings, db_target):

@@ -7,8 +7,8 @@ import pytest
 
 from simulator.cli import main
 
-from .conftest import Client, casino_event
-from .test_report import junit_errors
+from tests.conftest import Client, casino_event
+from tests.test_report import junit_errors
 
 
 def clean_traffic(client: Client, rounds: int = 2) -> None:

@@ -5,9 +5,9 @@ import json
 import sys
 from pathlib import Path
 
-from ..envelope import Envelope
-from ..errors import ConfigError
-from . import add_contract_options, contract_flags
+from simulator.core.envelope import Envelope
+from simulator.core.errors import ConfigError
+from simulator.commands import add_contract_options, contract_flags
 
 
 def register(sub) -> None:
@@ -42,8 +42,8 @@ def read_messages(path: Path):
 
 
 def run(args, out=None) -> int:
-    from ..runtime import Runtime
-    from ..settings import load_settings
+    from simulator.runtime import Runtime
+    from simulator.settings import load_settings
 
     out = out or sys.stdout
     flags = contract_flags(args)

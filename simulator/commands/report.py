@@ -13,7 +13,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from ..errors import ConfigError
+from simulator.core.errors import ConfigError
 
 
 def add_source_options(p) -> None:
@@ -60,7 +60,8 @@ def fetch_json(url: str, path: str, params: dict, *, api_key=None, basic_auth=No
 
 
 def load_document(args, *, filters: dict | None = None) -> dict:
-    from .. import readiness, report
+    from simulator.report import readiness
+    from simulator import report
 
     checklist = readiness.load_checklist(args.checklist, args.fail_on)
     filters = filters or {}
@@ -71,8 +72,8 @@ def load_document(args, *, filters: dict | None = None) -> dict:
         if args.checklist or args.fail_on:
             doc["checklist"] = readiness.evaluate(doc["facts"], checklist)
         return doc
-    from ..runtime import Runtime
-    from ..settings import load_settings
+    from simulator.runtime import Runtime
+    from simulator.settings import load_settings
 
     if "://" not in args.db and not Path(args.db).is_file():
         raise ConfigError(f"--db {args.db}: no such file")
@@ -84,7 +85,7 @@ def load_document(args, *, filters: dict | None = None) -> dict:
 
 
 def write(doc: dict, fmt: str, out: str | None) -> None:
-    from .. import report
+    from simulator import report
 
     body = report.render(doc, fmt)
     if out is None or out == "-":

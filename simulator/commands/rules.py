@@ -8,7 +8,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..catalog import CATALOG
+    from simulator.contract.catalog import CATALOG
 
     width = max(len(r) for r in CATALOG)
     for r in CATALOG.values():

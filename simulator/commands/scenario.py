@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from .send import DEFAULT_TARGETS, add_channel_options, channel_options
+from simulator.commands.send import DEFAULT_TARGETS, add_channel_options, channel_options
 
 
 def register(sub) -> None:
@@ -35,7 +35,7 @@ def register(sub) -> None:
 
 
 def run_list(args) -> int:
-    from ..scenario import list_scenarios
+    from simulator.clients.scenario import list_scenarios
 
     found = list_scenarios(args.scenarios)
     width = max((len(s.name) for s in found), default=0)
@@ -46,10 +46,10 @@ def run_list(args) -> int:
 
 
 def run_show(args) -> int:
-    from ..scenario import load_scenario, take
-    from ..scenario.expect import expect_all
-    from ..scenario.render import Renderer
-    from ..scenario.stream import new_namespace
+    from simulator.clients.scenario import load_scenario, take
+    from simulator.clients.scenario.expect import expect_all
+    from simulator.clients.scenario.render import Renderer
+    from simulator.clients.scenario.stream import new_namespace
 
     sc = load_scenario(args.name, args.scenarios)
     planned = take(sc, args.count or sc.count, args.namespace or new_namespace())
@@ -67,9 +67,9 @@ def run_show(args) -> int:
 
 
 def run_run(args) -> int:
-    from ..scenario import load_scenario
-    from ..scenario.remote import Ftsim
-    from ..scenario.runner import run_scenario
+    from simulator.clients.scenario import load_scenario
+    from simulator.clients.scenario.remote import Ftsim
+    from simulator.clients.scenario.runner import run_scenario
 
     sc = load_scenario(args.name, args.scenarios)
     ftsim = Ftsim(args.ftsim, api_key=args.api_key, basic_auth=args.basic_auth)

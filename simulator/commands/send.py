@@ -55,10 +55,10 @@ def register(sub) -> None:
 
 
 def file_items(names: list[str], marker: str | None, restamp: bool):
-    from ..commands.check import read_messages
-    from ..scenario.render import utcnow
-    from ..sender import Outgoing
-    from ..timefmt import iso
+    from simulator.commands.check import read_messages
+    from simulator.clients.scenario.render import utcnow
+    from simulator.clients.sender import Outgoing
+    from simulator.core.timefmt import iso
 
     for name in names:
         if name == "-":
@@ -80,16 +80,16 @@ def file_items(names: list[str], marker: str | None, restamp: bool):
 
 
 def run(args) -> int:
-    from ..errors import ConfigError
-    from ..sender import deliver, open_channel
+    from simulator.core.errors import ConfigError
+    from simulator.clients.sender import deliver, open_channel
 
     if bool(args.files) == bool(args.scenario):
         raise ConfigError("send: give FILE... or --scenario NAME (one of them)")
     target = args.target or DEFAULT_TARGETS[args.via]
     if args.scenario:
-        from ..scenario import load_scenario, plan
-        from ..scenario.render import Renderer
-        from ..scenario.stream import new_namespace
+        from simulator.clients.scenario import load_scenario, plan
+        from simulator.clients.scenario.render import Renderer
+        from simulator.clients.scenario.stream import new_namespace
 
         sc = load_scenario(args.scenario, args.scenarios)
         items = Renderer(args.via).stream(plan(sc, args.namespace or new_namespace()))

@@ -1,8 +1,8 @@
 """`ftsim serve`: REST, RabbitMQ and Kafka at once, until a signal (or --until-idle)."""
 from __future__ import annotations
 
-from . import add_contract_options, contract_flags
-from .verify import add_ci_options, finish, install_checklist, serve_checklist
+from simulator.commands import add_contract_options, contract_flags
+from simulator.commands.verify import add_ci_options, finish, install_checklist, serve_checklist
 
 
 def register(sub) -> None:
@@ -31,7 +31,7 @@ def register(sub) -> None:
 
 
 def settings_from(args):
-    from ..settings import load_settings
+    from simulator.settings import load_settings
 
     return load_settings(args.config, **contract_flags(args), host=args.host, port=args.port,
                          api_key=args.api_key, basic_auth=args.basic_auth, insecure=args.insecure,
@@ -42,7 +42,7 @@ def settings_from(args):
 
 
 def run(args) -> int:
-    from ..serve import Server
+    from simulator.serve import Server
 
     settings, checklist = settings_from(args), serve_checklist(args)
     server = Server(settings)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from .report import add_source_options, load_document, write
+from simulator.commands.report import add_source_options, load_document, write
 
 WORDS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
 
@@ -66,14 +66,14 @@ def add_ci_options(p) -> None:
 
 def serve_checklist(args):
     """The checklist `ftsim serve` judges by; loaded before anything is opened, so a bad file stops it at once."""
-    from ..readiness import load_checklist
+    from simulator.report.readiness import load_checklist
 
     return load_checklist(args.checklist, args.fail_on)
 
 
 def install_checklist(server, checklist) -> None:
     """The live page, /api/report and the CI verdict all use this checklist."""
-    from ..rest.live import CHECKLIST_KEY
+    from simulator.transports.rest.live import CHECKLIST_KEY
 
     server.app.extensions[CHECKLIST_KEY] = checklist
 
@@ -86,8 +86,8 @@ def finish(server, args, out=None) -> int:
     """After serving: write the reports asked for, print the checklist, and give the CI exit code."""
     if not ci_mode(args):
         return 0
-    from .. import report
-    from ..rest.live import CHECKLIST_KEY
+    from simulator import report
+    from simulator.transports.rest.live import CHECKLIST_KEY
 
     doc = report.build(server.runtime, server.app.extensions[CHECKLIST_KEY], source=server.url)
     for fmt, path in (("junit", args.junit), ("html", args.report_html), ("json", args.report_json)):

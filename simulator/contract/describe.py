@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..violations import Violation, pointer
+from simulator.core.violations import Violation, pointer
 
 TYPE_NAMES = {"string": "a string", "number": "a number", "integer": "an integer", "boolean": "true or false",
               "object": "an object", "array": "an array", "null": "null"}

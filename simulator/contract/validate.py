@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from .describe import Problem, to_violation
-from .registry import EventType
-from ..violations import Violation
+from simulator.contract.describe import Problem, to_violation
+from simulator.contract.registry import EventType
+from simulator.core.violations import Violation
 
 _RS_EXPECTED = {"type": "types", "enum": "options", "format": "format", "required": "property",
                 "minimum": "limit", "exclusiveMinimum": "limit", "minLength": "limit"}

@@ -4,22 +4,22 @@
 """
 from __future__ import annotations
 
-from .document import build
+from simulator.report.document import build
 
 FORMATS = ("html", "junit", "json")
 
 
 def render(doc: dict, fmt: str) -> bytes:
     if fmt == "json":
-        from .jsonreport import render as to_json
+        from simulator.report.jsonreport import render as to_json
 
         return to_json(doc)
     if fmt == "junit":
-        from .junit import render as to_junit
+        from simulator.report.junit import render as to_junit
 
         return to_junit(doc)
     if fmt == "html":
-        from .htmlreport import report
+        from simulator.report.htmlreport import report
 
         return report(doc).encode("utf-8")
     raise ValueError(f"report format: expected one of {', '.join(FORMATS)}, got {fmt!r}")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .. import query, readiness
-from ..envelope import utcnow
-from ..timefmt import from_iso, iso
+from simulator.report import query
+from simulator.report import readiness
+from simulator.core.envelope import utcnow
+from simulator.core.timefmt import from_iso, iso
 
 FORMAT = 1
 ROWS = 200  # rows of the rounds and sessions tables

@@ -13,7 +13,8 @@ from importlib.resources import files
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from . import payload, svg
+from simulator.report import payload
+from simulator.report import svg
 
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 TIME_LABELS = {"second": lambda at: at[11:19], "minute": lambda at: at[11:16],

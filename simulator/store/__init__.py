@@ -6,15 +6,15 @@ Tx methods in base.py.
 """
 from __future__ import annotations
 
-from .base import MessageRecord, Store
+from simulator.store.base import MessageRecord, Store
 
 
 def open_store(target: str) -> Store:
     if target.startswith(("postgresql://", "postgres://")):
-        from .postgres import PostgresStore
+        from simulator.store.postgres import PostgresStore
 
         return PostgresStore(target)
-    from .sqlite import SQLiteStore
+    from simulator.store.sqlite import SQLiteStore
 
     return SQLiteStore(target)
 

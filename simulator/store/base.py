@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ContextManager, Iterator, Protocol
 
-from ..envelope import Verdict
-from ..ledger import Activity, Round
-from ..violations import Violation
+from simulator.core.envelope import Verdict
+from simulator.types.casino.ledger import Activity, Round
+from simulator.core.violations import Violation
 
 
 @dataclass(slots=True)

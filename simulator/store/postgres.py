@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 
-from .sql import SQLStore
+from simulator.store.sql import SQLStore
 
 
 LEDGER_LOCK = 0x667473696D  # "ftsim": one advisory lock id for every instance on the database

@@ -11,12 +11,12 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Iterator
 
-from ..envelope import Verdict
-from ..errors import StoreError
-from ..ledger import Activity, Round
-from ..timefmt import from_iso, iso
-from ..violations import Violation
-from .base import MessageRecord
+from simulator.core.envelope import Verdict
+from simulator.core.errors import StoreError
+from simulator.types.casino.ledger import Activity, Round
+from simulator.core.timefmt import from_iso, iso
+from simulator.core.violations import Violation
+from simulator.store.base import MessageRecord
 
 # The schema for every dialect; `types` fills in what differs (see each dialect's TYPES).
 DDL = """

@@ -5,7 +5,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 
-from .sql import SQLStore
+from simulator.store.sql import SQLStore
 
 
 class SQLiteStore(SQLStore):

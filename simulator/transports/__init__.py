@@ -10,11 +10,11 @@ from __future__ import annotations
 def build_listeners(settings, runtime) -> list:
     listeners = []
     if settings.rabbit:
-        from .rabbit import RabbitListener
+        from simulator.transports.rabbit import RabbitListener
 
         listeners.append(RabbitListener(settings, runtime))
     if settings.kafka:
-        from .kafka import KafkaListener
+        from simulator.transports.kafka import KafkaListener
 
         listeners.append(KafkaListener(settings, runtime))
     return listeners

@@ -12,7 +12,7 @@ import random
 import threading
 import time
 
-from ..errors import ConfigError, StoreError
+from simulator.core.errors import ConfigError, StoreError
 
 log = logging.getLogger("ftsim")
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import logging
 
-from ..envelope import Envelope, utcnow
-from ..errors import ConfigError
-from .base import STATE_EVERY, Every, Listener, log
+from simulator.core.envelope import Envelope, utcnow
+from simulator.core.errors import ConfigError
+from simulator.transports.base import STATE_EVERY, Every, Listener, log
 
 POLL_MS = 200  # how long a poll may block when nothing is waiting (bounds stop latency)
 # tansu answers a group's second JoinGroup only after about half the session timeout, and Kafka's own

@@ -17,9 +17,9 @@ import time
 import pika
 from pika.exceptions import ChannelClosedByBroker
 
-from ..envelope import Envelope, utcnow
-from ..errors import ConfigError
-from .base import BATCH_WAIT, STATE_EVERY, Every, Listener
+from simulator.core.envelope import Envelope, utcnow
+from simulator.core.errors import ConfigError
+from simulator.transports.base import BATCH_WAIT, STATE_EVERY, Every, Listener
 
 IDLE_WAIT = 0.2  # seconds process_data_events may block when nothing is in hand (bounds stop latency)
 

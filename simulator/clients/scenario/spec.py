@@ -1,0 +1,188 @@
+"""Scenarios are data: one small TOML file each, read here into a checked, immutable Scenario.
+
+A scenario names who plays (players, currencies), what they play (the game mix), how (sessions, rounds,
+bonus and locked wallets, rollbacks) and which faults to inject at what rate. The engine that turns it
+into messages is journeys.py; this module only reads and checks the file, so a typo in a scenario fails
+with the file, the key and what was expected, before anything is sent.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+from simulator.core.errors import ConfigError
+
+GAME_TYPES = {"slots": "Slots", "live": "Live Casino", "table": "Table"}
+
+
+class ScenarioError(ConfigError):
+    """A scenario file is missing, unreadable or says something the engine cannot do."""
+
+
+@dataclass(frozen=True)
+class Play:
+    """How each player plays."""
+    sessions: tuple[int, int] = (1, 3)  # sessions per player, then the player leaves and a new one joins
+    rounds: tuple[int, int] = (5, 25)  # rounds per session
+    deposit: tuple[Decimal, Decimal] = (Decimal("20"), Decimal("500"))  # a top-up when the wallet runs dry
+    bonus_share: float = 0.15  # chance a player holds bonus money, which bets use before real money
+    locked_share: float = 0.05  # chance a player's wallet is locked (bonus and real money combined)
+    rollback_rate: float = 0.01  # chance a round has one of its bets rolled back by the platform
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    seed: int
+    players: int = 20  # playing at the same time; a leaving player is replaced by a new one
+    count: int = 1000  # messages `ftsim scenario run` sends unless --count says otherwise
+    currencies: dict = field(default_factory=lambda: {"EUR": 1.0})
+    games: dict = field(default_factory=lambda: {"slots": 1.0})  # weights by game type
+    play: Play = Play()
+    faults: dict = field(default_factory=dict)  # fault kind -> chance per message
+    late_seconds: tuple[float, float] = (3.0, 8.0)  # how far behind a late timestamp is
+    path: str = ""
+
+
+def scenario_dirs(extra: str | None = None) -> list[Path]:
+    """Where scenarios are looked up: --scenarios DIR, the installed copy, the repository's own."""
+    dirs = [Path(extra)] if extra else []
+    packaged = resources.files("simulator") / "_scenarios"
+    if packaged.is_dir():
+        dirs.append(Path(str(packaged)))
+    dirs.append(Path(__file__).resolve().parents[3] / "scenarios")
+    return dirs
+
+
+def list_scenarios(extra: str | None = None) -> list[Scenario]:
+    found: dict[str, Scenario] = {}
+    for d in scenario_dirs(extra):
+        for path in sorted(d.glob("*.toml")):
+            sc = read_scenario(path)
+            found.setdefault(sc.name, sc)
+    return sorted(found.values(), key=lambda s: s.name)
+
+
+def load_scenario(name: str, extra: str | None = None) -> Scenario:
+    """A scenario by name (`faulty`) or by the path of its file (`./mine.toml`)."""
+    if name.endswith(".toml") or "/" in name:
+        return read_scenario(Path(name))
+    for d in scenario_dirs(extra):
+        path = d / f"{name}.toml"
+        if path.is_file():
+            return read_scenario(path)
+    known = ", ".join(s.name for s in list_scenarios(extra)) or "none"
+    raise ScenarioError(f"scenario {name!r}: not found; known scenarios: {known}")
+
+
+_TOP = {"name", "description", "seed", "players", "count", "currencies", "games", "play", "faults",
+        "late_seconds"}
+_PLAY = {"sessions", "rounds", "deposit", "bonus_share", "locked_share", "rollback_rate"}
+
+
+def read_scenario(path: Path) -> Scenario:
+    try:
+        doc = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"scenario {path}: {exc}") from None
+    return parse_scenario(doc, str(path))
+
+
+def parse_scenario(doc: dict, where: str = "<scenario>") -> Scenario:
+    from simulator.clients.scenario.faults import FAULTS  # the fault registry decides which names are known
+
+    def fail(msg: str):
+        raise ScenarioError(f"scenario {where}: {msg}")
+
+    for key in doc:
+        if key not in _TOP:
+            fail(f"unknown key {key!r}; expected one of {', '.join(sorted(_TOP))}")
+    for key in ("name", "description", "seed"):
+        if key not in doc:
+            fail(f"missing {key!r}")
+    name, description = doc["name"], doc["description"]
+    if not isinstance(name, str) or not name or not isinstance(description, str):
+        fail("name and description must be text")
+    seed = _int(doc["seed"], "seed", fail, low=0)
+    players = _int(doc.get("players", 20), "players", fail, low=1)
+    count = _int(doc.get("count", 1000), "count", fail, low=1)
+    currencies = _weights(doc.get("currencies", {"EUR": 1}), "currencies", fail)
+    from simulator.clients.scenario.games import EXCHANGE_RATES
+
+    for code in currencies:
+        if code not in EXCHANGE_RATES:
+            fail(f"currencies: {code!r} is not one the engine prices; expected some of "
+                 f"{', '.join(sorted(EXCHANGE_RATES))}")
+    games = _weights(doc.get("games", {"slots": 1}), "games", fail)
+    for kind in games:
+        if kind not in GAME_TYPES:
+            fail(f"games: unknown game type {kind!r}; expected some of {', '.join(GAME_TYPES)}")
+    play_doc = doc.get("play", {})
+    if not isinstance(play_doc, dict):
+        fail("play: expected a table")
+    for key in play_doc:
+        if key not in _PLAY:
+            fail(f"play: unknown key {key!r}; expected one of {', '.join(sorted(_PLAY))}")
+    base = Play()
+    play = Play(
+        sessions=_range(play_doc.get("sessions", base.sessions), "play.sessions", fail, int),
+        rounds=_range(play_doc.get("rounds", base.rounds), "play.rounds", fail, int),
+        deposit=_range(play_doc.get("deposit", [str(x) for x in base.deposit]), "play.deposit", fail, _money),
+        bonus_share=_chance(play_doc.get("bonus_share", base.bonus_share), "play.bonus_share", fail),
+        locked_share=_chance(play_doc.get("locked_share", base.locked_share), "play.locked_share", fail),
+        rollback_rate=_chance(play_doc.get("rollback_rate", base.rollback_rate), "play.rollback_rate", fail))
+    faults_doc = doc.get("faults", {})
+    if not isinstance(faults_doc, dict):
+        fail("faults: expected a table of fault = rate")
+    faults = {}
+    for kind, rate in faults_doc.items():
+        if kind not in FAULTS:
+            fail(f"faults: unknown fault {kind!r}; expected some of {', '.join(FAULTS)}")
+        faults[kind] = _chance(rate, f"faults.{kind}", fail)
+    if sum(faults.values()) > 1:
+        fail(f"faults: the rates add up to {sum(faults.values()):g}; expected at most 1 (one fault per message)")
+    late = _range(doc.get("late_seconds", [3, 8]), "late_seconds", fail, float)
+    return Scenario(name, description, seed, players, count, currencies, games, play, faults, late, where)
+
+
+def _int(value, what, fail, low=None):
+    if isinstance(value, bool) or not isinstance(value, int) or (low is not None and value < low):
+        fail(f"{what}: expected a whole number{f' >= {low}' if low is not None else ''}, got {value!r}")
+    return value
+
+
+def _chance(value, what, fail) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        fail(f"{what}: expected a chance between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def _money(value) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _range(value, what, fail, kind):
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        fail(f"{what}: expected [low, high], got {value!r}")
+    try:
+        low, high = kind(value[0]), kind(value[1])
+    except (ValueError, ArithmeticError, TypeError):
+        fail(f"{what}: expected two numbers, got {value!r}")
+    if low < 0 or low > high:
+        fail(f"{what}: expected 0 <= low <= high, got {value!r}")
+    return low, high
+
+
+def _weights(value, what, fail) -> dict:
+    if not isinstance(value, dict) or not value:
+        fail(f"{what}: expected a table of name = weight")
+    for k, w in value.items():
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
+            fail(f"{what}.{k}: expected a weight >= 0, got {w!r}")
+    if not any(value.values()):
+        fail(f"{what}: at least one weight must be above 0")
+    return {k: float(w) for k, w in value.items()}

@@ -1,0 +1,140 @@
+"""REST: POST each message, retried with backoff until a 2xx, as the integration guide asks.
+
+Worker threads each hold one keep-alive connection. Messages with the same key (the user id) always go
+to the same worker, one after the other, so a player's bet is answered before their win is sent, at
+any number of workers. A refusal the same bytes would get again (400, 401, 403, 404, 413, 415, 422) is
+counted as rejected and not retried unless `retry_4xx`; connection errors, timeouts, 408, 429 and 5xx
+are retried, honouring Retry-After, up to `max_attempts`.
+"""
+from __future__ import annotations
+
+import base64
+import http.client
+import queue
+import random
+import threading
+import time
+from urllib.parse import urlsplit
+
+from simulator.clients.sender.base import Channel, Observer, Outgoing, Stats
+
+DEFAULT_PATH = "/v1/integration/casino"
+PERMANENT = frozenset({400, 401, 403, 404, 405, 413, 415, 422})
+STOP = object()
+
+
+def endpoint(url: str) -> tuple[str, str, int, str]:
+    """(scheme, host, port, path) for a target; a bare host:port or base URL gets the casino path."""
+    if "://" not in url:
+        url = "http://" + url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"target: expected http(s)://host:port[/path], got {url!r}")
+    path = parts.path if parts.path not in ("", "/") else DEFAULT_PATH
+    if parts.query:
+        path += "?" + parts.query
+    return parts.scheme, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), path
+
+
+def auth_headers(api_key: str | None = None, basic_auth: str | None = None) -> dict:
+    if api_key:
+        return {"X-Api-Key": api_key}
+    if basic_auth:
+        return {"Authorization": "Basic " + base64.b64encode(basic_auth.encode()).decode()}
+    return {}
+
+
+class Backoff:
+    """Exponential with full jitter: attempt n waits up to base * 2**n, never more than cap."""
+
+    def __init__(self, base: float = 0.05, cap: float = 5.0, seed: int | None = None):
+        self.base, self.cap = base, cap
+        self._rng = random.Random(seed)
+
+    def delay(self, attempt: int, retry_after: str | None = None) -> float:
+        if retry_after:
+            try:
+                return min(self.cap * 4, max(0.0, float(retry_after)))
+            except ValueError:
+                pass
+        return self._rng.uniform(0, min(self.cap, self.base * 2 ** attempt))
+
+
+class RestChannel(Channel):
+    name = "rest"
+    OPTIONS = ("api_key", "basic_auth", "workers", "timeout", "max_attempts", "retry_4xx", "backoff", "observe")
+
+    def __init__(self, target: str, *, stats: Stats | None = None, api_key: str | None = None,
+                 basic_auth: str | None = None, workers: int = 4, timeout: float = 10.0, max_attempts: int = 10,
+                 retry_4xx: bool = False, backoff: Backoff | None = None, observe: Observer = None):
+        if max_attempts < 1:
+            raise ValueError("max_attempts: expected at least 1")
+        self.scheme, self.host, self.port, self.path = endpoint(target)
+        self.stats = stats or Stats()
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.retry_4xx = retry_4xx
+        self.backoff = backoff or Backoff()
+        self.observe = observe
+        self.headers = {"Content-Type": "application/json", **auth_headers(api_key, basic_auth)}
+        self._queues = [queue.Queue(maxsize=64) for _ in range(max(1, workers))]
+        self._next = 0
+        self._threads = [threading.Thread(target=self._work, args=(q,), name=f"ftsim-send-{i}", daemon=True)
+                         for i, q in enumerate(self._queues)]
+        for t in self._threads:
+            t.start()
+
+    def submit(self, item: Outgoing) -> None:
+        if item.key is not None:
+            q = self._queues[hash(item.key) % len(self._queues)]
+        else:
+            q = self._queues[self._next % len(self._queues)]
+            self._next += 1
+        q.put(item)
+
+    def close(self) -> None:
+        for q in self._queues:
+            q.put(STOP)
+        for t in self._threads:
+            t.join()
+
+    def _connect(self) -> http.client.HTTPConnection:
+        cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
+        return cls(self.host, self.port, timeout=self.timeout)
+
+    def _work(self, q: queue.Queue) -> None:
+        conn = self._connect()
+        try:
+            while (item := q.get()) is not STOP:
+                conn = self._post(conn, item)
+        finally:
+            conn.close()
+
+    def _post(self, conn, item: Outgoing):
+        error: BaseException | None = None
+        started = time.perf_counter()
+        for attempt, started in self._attempts():
+            retry_after = None
+            try:
+                conn.request("POST", self.path, body=item.body, headers=self.headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+                retry_after = response.getheader("Retry-After")
+                if response.will_close:
+                    conn.close()
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()  # reconnects on the next request
+                status, error = None, exc
+            if status is not None and 200 <= status < 300:
+                self._done(item, "delivered", started, None, status=status)
+                return conn
+            if status in PERMANENT and not self.retry_4xx:
+                self._done(item, "rejected", started, RuntimeError(f"HTTP {status}"), status=status)
+                return conn
+            if attempt + 1 < self.max_attempts:
+                time.sleep(self.backoff.delay(attempt, retry_after))
+        why = RuntimeError(f"HTTP {status}") if status is not None else error
+        self._done(item, "failed", started, why, status=status)
+        return conn
+

@@ -1,0 +1,268 @@
+"""The go-live checklist: is what ftsim received good enough to go live with?
+
+Two steps, kept apart so that the same verdict comes out wherever the evidence was read:
+`gather(runtime, summary)` reads the evidence through the store's query methods (in `ftsim serve`, or from
+a database file), and `evaluate(facts, config)` judges it against a `Checklist` config (TOML, see
+`load_checklist`). `ftsim verify --url` fetches the facts a running ftsim gathered and evaluates them with
+its own config, so a CI job's checklist file wins over the server's.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields, replace
+from fnmatch import fnmatchcase
+from typing import Mapping
+
+from simulator.contract.catalog import CATALOG
+from simulator.core.errors import ConfigError
+
+EXAMPLES = 3  # first examples kept per broken rule
+FAIL_LEVELS = {"error": ("error",), "warning": ("error", "warning")}
+ITEM_IDS = ("violations", "duplicates.retries", "retries.lost", "rounds.closed", "latency.p99")  # + channel.<name>
+SKIPPABLE = ITEM_IDS[1:]  # "violations" stays: switch rules off with ignore_rules instead
+OWN_CHANNEL = "api"  # rejections of the query API and the page: not the sender's doing
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """What the checklist demands; every field is a key of the `[readiness]` table."""
+    fail_on: str = "error"  # the lowest severity that breaks a rule: error, or warning too
+    clean_rules: tuple[str, ...] = ()  # rule ids or globs that must have no violation at any severity
+    ignore_rules: tuple[str, ...] = ()  # rule ids or globs that never fail the checklist (accepted, known)
+    latency_budget_ms: float | None = None  # p99 must stay within it; None: the server's --latency-budget
+    channels: Mapping[str, int] | None = None  # channel -> minimum messages; None: see default_channels
+    skip: tuple[str, ...] = ()  # item ids not to judge (shown as skipped); not "violations"
+
+    def with_fail_on(self, fail_on: str | None) -> "Checklist":
+        if fail_on is None:
+            return self
+        return _checked(replace(self, fail_on=fail_on), "--fail-on")
+
+
+def load_checklist(path: str | None, fail_on: str | None = None) -> Checklist:
+    """The `[readiness]` table of a TOML file (or the whole file when it has no such table)."""
+    if not path:
+        return Checklist().with_fail_on(fail_on)
+    try:
+        with open(path, "rb") as fh:
+            doc = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"checklist {path}: {exc}") from None
+    return checklist_from(doc.get("readiness", doc), path).with_fail_on(fail_on)
+
+
+def checklist_from(table: Mapping, where: str = "checklist") -> Checklist:
+    known = {f.name for f in fields(Checklist)}
+    values = {}
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        if name not in known:
+            raise ConfigError(f"{where}: unknown key {key!r}; expected one of {', '.join(sorted(known))}")
+        values[name] = value
+    for name in ("clean_rules", "ignore_rules", "skip"):
+        if name in values:
+            value = values[name]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where}: {name}: expected a list of strings, got {value!r}")
+            values[name] = tuple(value)
+    if "channels" in values:
+        value = values["channels"]
+        if not isinstance(value, Mapping) or not all(
+                isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value.values()):
+            raise ConfigError(f"{where}: channels: expected a table of channel = minimum messages, got {value!r}")
+        values["channels"] = dict(value)
+    if "latency_budget_ms" in values:
+        value = values["latency_budget_ms"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(f"{where}: latency_budget_ms: expected milliseconds > 0, got {value!r}")
+        values["latency_budget_ms"] = float(value)
+    return _checked(Checklist(**values), where)
+
+
+def _checked(c: Checklist, where: str) -> Checklist:
+    if c.fail_on not in FAIL_LEVELS:
+        raise ConfigError(f"{where}: fail_on: expected error or warning, got {c.fail_on!r}")
+    for item in c.skip:
+        if item not in SKIPPABLE and not item.startswith("channel."):
+            raise ConfigError(f"{where}: skip: expected one of {', '.join(SKIPPABLE)}, channel.NAME; got {item!r} "
+                              f"(to excuse rules, use ignore_rules)")
+    return c
+
+
+# -- evidence ---------------------------------------------------------------------------------------
+
+def gather(runtime, summary: dict) -> dict:
+    """Everything `evaluate` reads, from the store's query methods; plain JSON, so it can travel."""
+    store = runtime.store
+    by_rule: dict[str, dict[str, int]] = {}
+    for rule, severity, n in store.rule_counts():
+        by_rule.setdefault(rule, {})[severity] = by_rule.get(rule, {}).get(severity, 0) + n
+    refused: dict[str, int] = {}
+    for channel, rule, n in store.rejection_counts():
+        if channel != OWN_CHANNEL:
+            refused[rule] = refused.get(rule, 0) + n
+    examples = {}
+    for rule in by_rule:
+        found, _ = store.messages(rule=rule, limit=EXAMPLES)
+        examples[rule] = [example(m, rule) for m in found]
+    lost, lost_examples = store.refused_activities(EXAMPLES)
+    latency = summary["latency_ms"]
+    budget = latency["budget"]
+    within, over = store.latency_histogram([budget])
+    return {
+        "received": summary["received"],
+        "by_channel": {name: c["received"] for name, c in summary["by_channel"].items()},
+        "listeners": sorted(summary.get("channels", {})),
+        "rules": by_rule,
+        "refused": refused,
+        "severities": {rule: runtime.severities.of(rule) for rule in CATALOG},
+        "examples": examples,
+        "rounds": {"open": summary["rounds"]["open"], "closed": summary["rounds"]["closed"],
+                   "open_examples": [{"user_id": r.user_id, "round_id": r.round_id, "events": r.events}
+                                     for r in store.rounds(status="open", limit=EXAMPLES)]},
+        "lost": {"count": lost, "examples": lost_examples},
+        "latency": {"p99": latency["p99"], "budget_ms": budget, "over_budget": over,
+                    "measured": within + over},
+    }
+
+
+PAYLOAD_LIMIT = 64 * 1024  # an example's payload is shown whole up to this size, cut beyond it
+
+
+def example(message: dict, rule: str) -> dict:
+    """One message as evidence of a rule: where, which path, what was said, and what was sent."""
+    found = [v for v in message["violations"] if v["rule"] == rule]
+    first = found[0] if found else {"path": "", "message": "", "severity": ""}
+    out = {"id": message["id"], "channel": message["channel"], "received_at": message["received_at"],
+           "user_id": message["user_id"], "activity_id": message["activity_id"], "rule": rule,
+           "path": first["path"], "message": first["message"], "severity": first["severity"],
+           "paths": [v["path"] for v in found]}
+    payload = message.get("payload")
+    raw = message.get("raw")
+    if payload is not None and len(repr(payload)) <= PAYLOAD_LIMIT:
+        out["payload"] = payload
+    else:
+        text = raw if raw is not None else repr(payload)
+        out["raw"] = text[:4096] + (f"... ({len(text)} characters)" if len(text) > 4096 else "")
+    return out
+
+
+# -- judgement --------------------------------------------------------------------------------------
+
+def default_channels(facts: dict) -> dict[str, int]:
+    """The broker channels ftsim listens on; else the channels that sent anything; else REST. One each."""
+    names = facts["listeners"] or sorted(facts["by_channel"]) or ["rest"]
+    return {name: 1 for name in names}
+
+
+def _matches(rule: str, patterns) -> bool:
+    return any(fnmatchcase(rule, p) for p in patterns)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+def judge_rules(facts: dict, config: Checklist) -> list[dict]:
+    """One verdict per rule: every rule in the catalog, and every rule that was seen or refused."""
+    levels = FAIL_LEVELS[config.fail_on]
+    seen, refused = facts["rules"], facts["refused"]
+    names = [r for r in CATALOG if r != "schema.*"]
+    names += sorted(r for r in seen if r.startswith("schema.")) or ["schema.*"]
+    names += sorted(r for r in {*seen, *refused} if r not in names)
+    out = []
+    for rule in names:
+        counts = seen.get(rule, {})
+        stored, turned_away = sum(counts.values()), refused.get(rule, 0)
+        configured = facts["severities"].get(rule) or facts["severities"].get("schema.*", "error")
+        clean = _matches(rule, config.clean_rules)
+        failing = sum(n for level, n in counts.items() if clean or level in levels)
+        failing_refused = turned_away if (clean or configured in levels) else 0
+        if _matches(rule, config.ignore_rules):
+            status, detail = "passed", f"ignored by the checklist ({_plural(stored + turned_away, 'message')})"
+        elif failing or failing_refused:
+            which = "any severity (clean_rules)" if clean else " or ".join(levels)
+            parts = ([_plural(failing, "message")] if failing else []) + (
+                [_plural(failing_refused, "refused request")] if failing_refused else [])
+            status, detail = "failed", f"{' and '.join(parts)} at {which}"
+        elif stored + turned_away == 0 and configured == "off":
+            status, detail = "skipped", "switched off (severity off)"
+        else:
+            shown = ", ".join(f"{n} {level}" for level, n in sorted(counts.items()))
+            status, detail = "passed", f"none at {' or '.join(levels)}" + (f" ({shown})" if shown else "")
+        out.append({"rule": rule, "status": status, "severity": configured, "counts": counts,
+                    "messages": stored, "refused": turned_away, "detail": detail, "summary": rule_summary(rule),
+                    "examples": facts["examples"].get(rule, [])})
+    return out
+
+
+def rule_summary(rule: str) -> str:
+    info = CATALOG.get(rule) or (CATALOG["schema.*"] if rule.startswith("schema.") else None)
+    return info.summary if info else ""
+
+
+def _item(item_id: str, title: str, passed: bool, detail: str, config: Checklist, **evidence) -> dict:
+    status = "skipped" if item_id in config.skip else ("passed" if passed else "failed")
+    return {"id": item_id, "title": title, "status": status, "detail": detail, "evidence": evidence}
+
+
+def evaluate(facts: dict, config: Checklist | None = None) -> dict:
+    """The checklist: each item passed, failed or skipped, with the evidence; `passed` when none failed."""
+    config = config or Checklist()
+    rules = judge_rules(facts, config)
+    broken = [r for r in rules if r["status"] == "failed"]
+    title = "No error-severity violations" if config.fail_on == "error" else "No error or warning violations"
+    items = [_item(
+        "violations", title, not broken,
+        (f"{len(broken)} rule{'s' * (len(broken) != 1)} broken: "
+         + ", ".join(f"{r['rule']} ({r['messages'] + r['refused']})" for r in broken)) if broken
+        else f"none in {facts['received']} messages", config,
+        broken=[{"rule": r["rule"], "counts": r["counts"], "refused": r["refused"], "examples": r["examples"]}
+                for r in broken])]
+
+    retries = sum(facts["rules"].get("activity.retry", {}).values())
+    conflicts = sum(facts["rules"].get("activity.duplicate", {}).values())
+    items.append(_item(
+        "duplicates.retries", "Duplicates only as retries", conflicts == 0,
+        f"{conflicts} activity id{'s' * (conflicts != 1)} reused for a different event; {retries} exact retries"
+        if conflicts else (f"{retries} duplicate{'s' * (retries != 1)}, all exact retries" if retries
+                           else "no duplicates"), config,
+        retries=retries, conflicts=conflicts, examples=facts["examples"].get("activity.duplicate", [])))
+
+    lost = facts["lost"]
+    items.append(_item(
+        "retries.lost", "No lost retries", lost["count"] == 0,
+        f"{lost['count']} event{'s' * (lost['count'] != 1)} refused and never delivered valid: "
+        + ", ".join(e["activity_id"] for e in lost["examples"]) if lost["count"]
+        else "every refused event was delivered again and accepted", config, **lost))
+
+    rounds = facts["rounds"]
+    items.append(_item(
+        "rounds.closed", "Every round closed", rounds["open"] == 0,
+        f"{rounds['open']} of {rounds['open'] + rounds['closed']} rounds still open: "
+        + ", ".join(f"{r['user_id']}/{r['round_id']}" for r in rounds["open_examples"]) if rounds["open"]
+        else ("no rounds" if not rounds["closed"] else "the round closed" if rounds["closed"] == 1
+              else f"all {rounds['closed']} rounds closed"), config, **rounds))
+
+    latency = facts["latency"]
+    budget = config.latency_budget_ms or latency["budget_ms"]
+    p99 = latency["p99"]
+    if p99 is None:
+        latency_ok, words = False, "no latency measured: no message had a valid timestamp"
+    else:
+        latency_ok = p99 <= budget
+        words = f"p99 {p99:g} ms {'within' if latency_ok else 'over'} the budget of {budget:g} ms"
+        if latency["over_budget"] and budget == latency["budget_ms"]:
+            words += f"; {latency['over_budget']} of {latency['measured']} messages over it"
+    items.append(_item("latency.p99", "Latency budget held at p99", latency_ok, words, config,
+                       p99=p99, budget_ms=budget, measured=latency["measured"]))
+
+    required = config.channels if config.channels is not None else default_channels(facts)
+    for name, minimum in sorted(required.items()):
+        got = facts["by_channel"].get(name, 0)
+        items.append(_item(f"channel.{name}", f"Channel {name} seen", got >= minimum,
+                           f"{got} message{'s' * (got != 1)} on {name}, at least {minimum} required", config,
+                           channel=name, received=got, minimum=minimum))
+    failed = [i for i in items if i["status"] == "failed"]
+    return {"passed": not failed, "fail_on": config.fail_on,
+            "failed": [i["id"] for i in failed], "items": items, "rules": rules}

@@ -1,0 +1,30 @@
+"""The Flask application: the CRM's ingest endpoints, the query API and the live page."""
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from simulator.transports.rest.api import api
+from simulator.transports.rest.auth import install_auth
+from simulator.transports.rest.ingest import ingest
+from simulator.transports.rest.live import live
+
+
+def create_app(runtime) -> Flask:
+    app = Flask(__name__)
+    app.extensions["ftsim"] = runtime
+    install_auth(app, runtime)
+    app.register_blueprint(ingest)
+    app.register_blueprint(api)
+    app.register_blueprint(live)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return jsonify(error=exc.name, message=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def crash(exc: Exception):  # a bug must answer 500 and be logged, never take the server down
+        app.logger.exception("unhandled error")
+        return jsonify(error="Internal Server Error", message=f"{type(exc).__name__}: {exc}"), 500
+
+    return app
