@@ -12,9 +12,9 @@ from typing import Callable, Iterable
 
 import orjson
 
-from simulator.types.casino import ledger
 from simulator.contract import rules
 from simulator.contract.describe import json_kind
+from simulator.contract.plugin import Facts
 from simulator.contract.registry import Registry
 from simulator.contract.validate import make_validator
 from simulator.core.envelope import Envelope, Verdict
@@ -23,7 +23,6 @@ from simulator.store.base import MessageRecord, Store
 from simulator.core.timefmt import parse_rfc3339
 from simulator.core.violations import Severities, Violation
 
-LEDGERS = {"casino": ledger}  # event types whose events build rounds
 RETRY_RULES = ("activity.retry", "activity.duplicate")
 
 
@@ -85,8 +84,9 @@ class Intake:
         self.severities = severities
         self.latency_budget = latency_budget
         self.amount_tolerance = amount_tolerance
-        self.validators = {t.marker: make_validator(t, profile, engine) for t in registry}
-        self.markers = ", ".join(sorted(registry.by_marker))
+        self.profile = profile
+        self.validators = {t.name: make_validator(t, profile, engine) for t in registry}
+        self.markers = ", ".join(registry.markers())
         self._lock = threading.Lock()  # one judge at a time: the ledger reads what the last one wrote
         self._subscribers: list[Callable[[list[Verdict]], None]] = []
         self._queue: list[_Waiter] = []  # callers of one() whose message is not judged yet
@@ -163,27 +163,29 @@ class Intake:
             if prior is not None:  # stored before a crash or lost ack: the verdict stands, counted once
                 return prior
         found: list[Violation] = []
-        validator = self.validators.get(env.marker)
-        if validator is None:
+        payload, problem = parse_body(env.raw)
+        if env.type_name is not None:
+            event_type = self.registry.types[env.type_name]
+        else:
+            event_type = self.registry.for_marker(env.marker, payload)
+        if event_type is None:
             got = "no type marker" if env.marker is None else f"type {env.marker!r}"
             found.append(Violation("transport.type", "", f"{env.channel}: expected the type marker "
                                    f"{self.markers} ({_MARKER_WHERE.get(env.channel, 'type')}), got {got}"))
-        payload, problem = parse_body(env.raw)
         if problem:
             found.append(problem)
         timestamp = book = plan = None
-        if payload is not None and validator is not None:
-            event_type = validator.event_type
-            found += validator.violations(payload)
+        if payload is not None and event_type is not None:
+            found += self.validators[event_type.name].violations(payload)
             timestamp = parse_rfc3339(payload.get("timestamp"))
-            found += rules.check(rules.Facts(payload, event_type.fields, env.received_at, timestamp,
-                                             self.latency_budget, self.amount_tolerance))
+            facts = Facts(payload, event_type, env.received_at, timestamp, self.latency_budget,
+                          self.amount_tolerance, self.profile)
+            found += rules.check(facts)
             found = self.severities.stamp(found)
-            book = LEDGERS.get(event_type.name)
-            # An event that is already an error never reaches the ledger, so its digest is not worth making.
-            event = book.Event.of(payload, timestamp) if book is not None and not _has_error(found) else None
-            if event is not None:
-                more, plan = book.judge(tx, event)
+            book = event_type.book
+            # An event that is already an error never reaches its book: it changes no state.
+            if book is not None and not _has_error(found):
+                more, plan = book.judge(tx, facts)
                 found += self.severities.stamp(more)
         else:
             found = self.severities.stamp(found)
@@ -192,8 +194,9 @@ class Intake:
             book.apply(tx, plan)
         duplicate = any(v.rule in RETRY_RULES for v in found)
         latency = (env.received_at - timestamp).total_seconds() * 1000 if timestamp else None
+        ref = event_type.ref if event_type is not None else None
         record = MessageRecord(env.channel, env.received_at, env.marker, env.raw, env.source,
-                               validator.event_type.name if validator else None, _text(payload, "activity_id"),
+                               event_type.name if event_type else None, _text(payload, ref) if ref else None,
                                _text(payload, "user_id"), _text(payload, "round_id"), valid, duplicate, found,
                                latency, env.delivery_key)
         return Verdict(tx.add_message(record), valid, found, duplicate, record.event)

@@ -11,7 +11,7 @@ from simulator.contract.validate import make_validator
 
 from tests.conftest import casino_event
 
-CASINO = load_registry().by_marker["CASINO"]
+CASINO = load_registry().types["casino"]
 SPEC_EXAMPLES = [json.loads(line) for line in (Path(__file__).parent / "data/spec_examples.jsonl").open()]
 BOTH_REQUIRE = {"activity_id", "currency", "exchange_rate", "game_id", "origin", "timestamp", "type", "user_id",
                 "vendor_id"}
@@ -24,7 +24,8 @@ def problems(payload, profile="strict", engine="rust"):
 
 def test_casino_is_registered_by_marker_and_rest_path():
     registry = load_registry()
-    assert registry.by_path["/v1/integration/casino"] is CASINO
+    assert registry.routes["/v1/integration/casino"] == {"POST": CASINO}
+    assert registry.for_marker("CASINO") is CASINO
     assert CASINO.marker == "CASINO"
 
 

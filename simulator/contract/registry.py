@@ -1,17 +1,19 @@
-"""Event types: one JSON Schema file each, found by its channel marker or its REST path.
+"""The event types ftsim knows, found by marker or by REST method and path: a dictionary look-up each.
 
-Adding a CRM event type (payments, logins ...) is adding `schemas/<name>.json` with an `x-ftsim` block
-({"marker": "PAYMENT", "rest_path": "/v1/integration/payment"}) and, if it has any, its rules.
+Every package under `simulator/types/` that exports `TYPE` (or `TYPES`, for a marker with two shapes)
+is an event type; nothing else lists them. Tests build a `Registry` of their own from `EventType`s
+defined in the test, which is how a throwaway type proves that a folder is all a new type needs.
 """
 from __future__ import annotations
 
+import importlib
 import json
-from dataclasses import dataclass, field
+import pkgutil
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
-PROFILES = ("strict", "lenient")
+from simulator.contract.plugin import EventType
 
 
 def schema_dir() -> Path:
@@ -22,49 +24,61 @@ def schema_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "schemas"
 
 
-@dataclass(frozen=True)
-class EventType:
-    name: str
-    marker: str
-    rest_path: str
-    document: dict = field(repr=False, compare=False)
-
-    def schema(self, profile: str) -> dict:
-        """A self-contained schema for one profile: the file's $defs with the profile as the root."""
-        if profile not in PROFILES:
-            raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
-        return {"$schema": self.document["$schema"], "$defs": self.document["$defs"],
-                "$ref": f"#/$defs/{profile}"}
-
-    def required(self, profile: str) -> frozenset[str]:
-        defs = self.document["$defs"]
-        names = set(defs["lenient"].get("required", ()))
-        if profile == "strict":
-            names |= set(defs["strict"].get("required", ()))
-        return frozenset(names)
-
-    @property
-    def fields(self) -> frozenset[str]:
-        return frozenset(self.document["$defs"]["lenient"]["properties"])
+def load_schema(name: str) -> dict:
+    """schemas/<name>.json, for a type's folder to hand to its EventType."""
+    return json.loads((schema_dir() / f"{name}.json").read_text(encoding="utf-8"))
 
 
 class Registry:
-    def __init__(self, types: list[EventType]):
-        self.types = {t.name: t for t in types}
-        self.by_marker = {t.marker: t for t in types}
-        self.by_path = {t.rest_path: t for t in types}
+    def __init__(self, types):
+        types = list(types)
+        self.types: dict[str, EventType] = {}
+        self.by_marker: dict[str, tuple[EventType, ...]] = {}
+        self.routes: dict[str, dict[str, EventType]] = {}  # path -> method -> type
+        for t in types:
+            if t.name in self.types:
+                raise ValueError(f"event type {t.name!r} is defined twice")
+            self.types[t.name] = t
+            self.by_marker[t.marker] = self.by_marker.get(t.marker, ()) + (t,)
+            if t.path:
+                methods = self.routes.setdefault(t.path, {})
+                if t.method in methods:
+                    raise ValueError(f"{t.method} {t.path} is claimed by {methods[t.method].name} and {t.name}")
+                methods[t.method] = t
 
     def __iter__(self):
         return iter(self.types.values())
 
+    def __len__(self):
+        return len(self.types)
+
+    def for_marker(self, marker: str | None, payload: dict | None = None) -> EventType | None:
+        """The type behind a broker marker; where two shapes share one marker, the one the payload fits
+        (the last listed when it fits neither, so its schema says what is missing)."""
+        found = self.by_marker.get(marker) if marker is not None else None
+        if not found:
+            return None
+        if len(found) == 1 or payload is None:
+            return found[-1] if len(found) > 1 else found[0]
+        return next((t for t in found if t.shape is not None and t.shape(payload)), found[-1])
+
+    def markers(self) -> list[str]:
+        return sorted(self.by_marker)
+
+
+def discover() -> list[EventType]:
+    """Every EventType exported by a package under simulator/types/, in name order."""
+    import simulator.types as package
+
+    found: list[EventType] = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        if hasattr(module, "TYPE"):
+            found.append(module.TYPE)
+        found += list(getattr(module, "TYPES", ()))
+    return sorted(found, key=lambda t: t.name)
+
 
 @cache
-def load_registry(directory: str | None = None) -> Registry:
-    root = Path(directory) if directory else schema_dir()
-    types = []
-    for path in sorted(root.glob("*.json")):
-        doc = json.loads(path.read_text())
-        meta = doc.get("x-ftsim")
-        if meta:
-            types.append(EventType(path.stem, meta["marker"], meta["rest_path"], doc))
-    return Registry(types)
+def load_registry() -> Registry:
+    return Registry(discover())

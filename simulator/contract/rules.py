@@ -1,35 +1,17 @@
-"""Rules that judge one event on its own: small functions in a registry, each yielding violations.
+"""Rules every event type shares, judging one event on its own: small functions in a registry.
 
-Adding a rule is adding a function here and its id to catalog.py. Rules that need what came before
-(duplicates, rounds, rollbacks) live in ledger.py, because they read and change stored state.
+A type's own stateless rules live in its folder (`EventType.rules`) and run after these; rules that need
+what came before live in the type's book, because they read and change stored state.
 """
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import Decimal
-from typing import Callable, Iterable
+from datetime import timedelta
 
-from simulator.core.money import to_money
+from simulator.contract.plugin import Facts, Rule
 from simulator.core.violations import Violation
 
 FUTURE_SKEW = timedelta(seconds=5)
-PARTS = ("wager_amount", "bonus_wager_amount", "locked_wager_amount")
-
-
-@dataclass(slots=True)
-class Facts:
-    """What a stateless rule may look at."""
-    payload: dict
-    fields: frozenset  # the names the event type's schema defines
-    received_at: datetime
-    timestamp: datetime | None  # the payload's timestamp, parsed; None when absent or not RFC 3339
-    latency_budget: float
-    amount_tolerance: Decimal
-
-
-Rule = Callable[[Facts], Iterable[Violation]]
 RULES: list[Rule] = []
 
 
@@ -39,28 +21,19 @@ def rule(fn: Rule) -> Rule:
 
 
 def check(facts: Facts) -> list[Violation]:
-    return [v for fn in RULES for v in fn(facts)]
-
-
-@rule
-def amount_sum(f: Facts):
-    sent = [(name, to_money(f.payload[name])) for name in PARTS if name in f.payload]
-    total = to_money(f.payload.get("amount"))
-    if not sent or total is None or any(v is None for _, v in sent):
-        return
-    parts = sum((v for _, v in sent), Decimal(0))
-    if abs(total - parts) > f.amount_tolerance:
-        shown = " + ".join(f"{n} {v}" for n, v in sent)
-        yield Violation("amount.sum", "/amount",
-                        f"amount: expected {parts} ({shown}), got {total}: differs by {abs(total - parts)}, "
-                        f"more than the tolerance {f.amount_tolerance}")
+    """The shared rules, then the type's own."""
+    found = [v for fn in RULES for v in fn(facts)]
+    for fn in facts.event_type.rules:
+        found += fn(facts)
+    return found
 
 
 @rule
 def unknown_fields(f: Facts):
+    fields = f.event_type.fields
     for name in f.payload:
-        if name not in f.fields:
-            near = difflib.get_close_matches(name, sorted(f.fields), n=1, cutoff=0.75)
+        if name not in fields:
+            near = difflib.get_close_matches(name, sorted(fields), n=1, cutoff=0.75)
             hint = f"; did you mean {near[0]!r}?" if near else ""
             yield Violation("payload.unknown_field", "/" + name.replace("~", "~0").replace("/", "~1"),
                             f"{name}: not a field of the contract, ignored by the CRM{hint}")

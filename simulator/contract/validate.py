@@ -10,7 +10,7 @@ import re
 from typing import Iterator
 
 from simulator.contract.describe import Problem, to_violation
-from simulator.contract.registry import EventType
+from simulator.contract.plugin import EventType
 from simulator.core.violations import Violation
 
 _RS_EXPECTED = {"type": "types", "enum": "options", "format": "format", "required": "property",

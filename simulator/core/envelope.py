@@ -24,6 +24,7 @@ class Envelope:
     handle: Any = None  # the transport's delivery handle (delivery tag, offset); intake ignores it
     delivery_key: str | None = None  # "kafka:topic:partition:offset@timestamp" or "rabbit:<blake2b of queue+body>"
     maybe_redelivered: bool = False  # the broker may have delivered it before (AMQP redelivered flag, Kafka)
+    type_name: str | None = None  # REST: the event type its method and path name (a marker may have two shapes)
 
 
 @dataclass(slots=True)

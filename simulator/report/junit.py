@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from simulator.report.readiness import type_items
 
 # Characters XML 1.0 cannot carry at all; payload text may contain them (a NUL in a refused body, say).
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -49,9 +50,9 @@ def _evidence(item: dict) -> str:
                          f"valid; last #{e['last_message_id']}: "
                          + "; ".join(f"{v['rule']} at {v['path'] or '/'}" for v in e["violations"])
                          for e in ev["examples"])
-    if item["id"] == "rounds.closed":
-        return "\n".join(f"user {r['user_id']} round {r['round_id']}: open after {r['events']} events"
-                         for r in ev["open_examples"])
+    explain = type_items().get(item["id"])
+    if explain is not None and explain.explain is not None:
+        return explain.explain(ev) or item["detail"]
     return item["detail"]
 
 

@@ -14,12 +14,21 @@ from fnmatch import fnmatchcase
 from typing import Mapping
 
 from simulator.contract.catalog import CATALOG
+from simulator.contract.registry import load_registry
 from simulator.core.errors import ConfigError
 
 EXAMPLES = 3  # first examples kept per broken rule
 FAIL_LEVELS = {"error": ("error",), "warning": ("error", "warning")}
-ITEM_IDS = ("violations", "duplicates.retries", "retries.lost", "rounds.closed", "latency.p99")  # + channel.<name>
-SKIPPABLE = ITEM_IDS[1:]  # "violations" stays: switch rules off with ignore_rules instead
+ITEM_IDS = ("violations", "duplicates.retries", "retries.lost", "latency.p99")  # + each type's items, channel.<name>
+
+
+def type_items() -> dict:
+    """The checklist items event types add (casino: rounds.closed), by id."""
+    return {item.id: item for t in load_registry() for item in t.readiness}
+
+
+def skippable() -> tuple[str, ...]:
+    return ITEM_IDS[1:] + tuple(type_items())  # "violations" stays: switch rules off with ignore_rules instead
 OWN_CHANNEL = "api"  # rejections of the query API and the page: not the sender's doing
 
 
@@ -83,8 +92,8 @@ def _checked(c: Checklist, where: str) -> Checklist:
     if c.fail_on not in FAIL_LEVELS:
         raise ConfigError(f"{where}: fail_on: expected error or warning, got {c.fail_on!r}")
     for item in c.skip:
-        if item not in SKIPPABLE and not item.startswith("channel."):
-            raise ConfigError(f"{where}: skip: expected one of {', '.join(SKIPPABLE)}, channel.NAME; got {item!r} "
+        if item not in skippable() and not item.startswith("channel."):
+            raise ConfigError(f"{where}: skip: expected one of {', '.join(skippable())}, channel.NAME; got {item!r} "
                               f"(to excuse rules, use ignore_rules)")
     return c
 
@@ -117,9 +126,7 @@ def gather(runtime, summary: dict) -> dict:
         "refused": refused,
         "severities": {rule: runtime.severities.of(rule) for rule in CATALOG},
         "examples": examples,
-        "rounds": {"open": summary["rounds"]["open"], "closed": summary["rounds"]["closed"],
-                   "open_examples": [{"user_id": r.user_id, "round_id": r.round_id, "events": r.events}
-                                     for r in store.rounds(status="open", limit=EXAMPLES)]},
+        "types": {item_id: item.gather(store) for item_id, item in type_items().items()},
         "lost": {"count": lost, "examples": lost_examples},
         "latency": {"p99": latency["p99"], "budget_ms": budget, "over_budget": over,
                     "measured": within + over},
@@ -236,13 +243,12 @@ def evaluate(facts: dict, config: Checklist | None = None) -> dict:
         + ", ".join(e["activity_id"] for e in lost["examples"]) if lost["count"]
         else "every refused event was delivered again and accepted", config, **lost))
 
-    rounds = facts["rounds"]
-    items.append(_item(
-        "rounds.closed", "Every round closed", rounds["open"] == 0,
-        f"{rounds['open']} of {rounds['open'] + rounds['closed']} rounds still open: "
-        + ", ".join(f"{r['user_id']}/{r['round_id']}" for r in rounds["open_examples"]) if rounds["open"]
-        else ("no rounds" if not rounds["closed"] else "the round closed" if rounds["closed"] == 1
-              else f"all {rounds['closed']} rounds closed"), config, **rounds))
+    for item_id, item in type_items().items():
+        evidence = facts.get("types", {}).get(item_id)
+        if evidence is None:  # facts from an ftsim that does not know this item
+            continue
+        passed, detail = item.judge(evidence)
+        items.append(_item(item_id, item.title, passed, detail, config, **evidence))
 
     latency = facts["latency"]
     budget = config.latency_budget_ms or latency["budget_ms"]

@@ -31,14 +31,22 @@ def _read_at_most(n: int) -> bytes:
     return b"".join(parts)
 
 
-@ingest.post("/v1/integration/<path:kind>")
-def receive(kind: str):
+@ingest.route("/<version>/integration/<path:kind>", methods=["POST", "PUT", "PATCH", "DELETE", "GET"])
+def receive(version: str, kind: str):
     received_at = utcnow()
     runtime = _runtime()
-    event_type = runtime.registry.by_path.get(request.path)
-    if event_type is None:
-        known = ", ".join(sorted(t.rest_path for t in runtime.registry))
+    methods = runtime.registry.routes.get(request.path)
+    if methods is None:
+        known = ", ".join(f"{m} {p}" for p, ms in sorted(runtime.registry.routes.items()) for m in sorted(ms))
         return jsonify(error="Not Found", message=f"ftsim has no event type at {request.path}; it serves {known}"), 404
+    event_type = methods.get(request.method)
+    if event_type is None:
+        allowed = ", ".join(sorted(methods))
+        names = " and ".join(f"{m} for {t.marker}" for m, t in sorted(methods.items()))
+        response = jsonify(error="Method Not Allowed",
+                           message=f"{request.method} {request.path}: expected {names}")
+        response.headers["Allow"] = allowed
+        return response, 405
     limit = runtime.settings.max_body
     if request.content_length is not None and request.content_length > limit:
         return _reject(413, "transport.size", f"body: expected at most {limit} bytes, got {request.content_length}",
@@ -53,7 +61,8 @@ def receive(kind: str):
     if len(raw) > limit:
         return _reject(413, "transport.size", f"body: expected at most {limit} bytes, got more (chunked)",
                        "chunked body over the limit")
-    verdict = runtime.intake.one(Envelope("rest", raw, event_type.marker, received_at, request.remote_addr or ""))
+    verdict = runtime.intake.one(Envelope("rest", raw, event_type.marker, received_at, request.remote_addr or "",
+                                         type_name=event_type.name))
     status = 200 if verdict.valid or runtime.settings.accept_invalid else 400
     body = orjson.dumps({"accepted": status == 200, **verdict.as_dict()}, option=orjson.OPT_SORT_KEYS) + b"\n"
     return current_app.response_class(body, status=status, mimetype="application/json")

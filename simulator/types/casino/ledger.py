@@ -1,4 +1,4 @@
-"""Rounds as the CRM builds them, and the rules that need what came before.
+"""Casino rounds as the CRM builds them, and the rules that need what came before.
 
 `judge` looks at stored activities and rounds and says what is wrong and what the event would do;
 `apply` does it. Intake calls `apply` only for events with no error-severity violation, so a rejected
@@ -14,6 +14,7 @@ from decimal import Decimal
 import orjson
 
 from simulator.core.money import ZERO, to_money
+from simulator.contract.plugin import Facts, ReadinessItem
 from simulator.core.violations import Violation
 
 
@@ -186,3 +187,44 @@ def apply(tx, plan: Plan) -> None:
         rnd.status = "closed"
         rnd.ended_at = ev.at
     tx.save_round(rnd)
+
+
+class CasinoBook:
+    """The casino ledger as intake sees every type's book."""
+
+    def judge(self, tx, facts: Facts):
+        event = Event.of(facts.payload, facts.timestamp)
+        if event is None:
+            return [], None
+        return judge(tx, event)
+
+    def apply(self, tx, plan: Plan | None) -> None:
+        if plan is not None:
+            apply(tx, plan)
+
+
+BOOK = CasinoBook()
+EXAMPLES = 3
+
+
+def _gather_rounds(store) -> dict:
+    counts = store.counts()["rounds"]
+    return {"open": counts.get("open", 0), "closed": counts.get("closed", 0),
+            "open_examples": [{"user_id": r.user_id, "round_id": r.round_id, "events": r.events}
+                              for r in store.rounds(status="open", limit=EXAMPLES)]}
+
+
+def _judge_rounds(rounds: dict) -> tuple[bool, str]:
+    if rounds["open"]:
+        return False, (f"{rounds['open']} of {rounds['open'] + rounds['closed']} rounds still open: "
+                       + ", ".join(f"{r['user_id']}/{r['round_id']}" for r in rounds["open_examples"]))
+    closed = rounds["closed"]
+    return True, ("no rounds" if not closed else "the round closed" if closed == 1 else f"all {closed} rounds closed")
+
+
+def _explain_rounds(rounds: dict) -> str:
+    return "\n".join(f"user {r['user_id']} round {r['round_id']}: open after {r['events']} events"
+                     for r in rounds["open_examples"])
+
+
+ROUNDS_CLOSED = ReadinessItem("rounds.closed", "Every round closed", _gather_rounds, _judge_rounds, _explain_rounds)

@@ -1,0 +1,150 @@
+"""What an event type is to the rest of ftsim: the one object each folder under `simulator/types/` exports.
+
+Intake, the transports, the store and the clients never name an event type; they ask the registry for
+the `EventType` behind a marker or a REST path and call what it carries. So adding a CRM event type is
+adding its folder (an `EventType` named `TYPE`, or a list named `TYPES`) and its schema file in
+`schemas/`, and nothing else.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Protocol
+
+from simulator.core.violations import Violation
+
+PROFILES = ("strict", "lenient", "ft")
+# A schema file may leave a profile out: it then means the one named here (FT's validator facts are the
+# floor every profile starts from, so a type with no spec disagreement needs only `strict`).
+PROFILE_FALLBACK = {"lenient": "strict", "ft": "strict"}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """One rule id: its default severity and what it means (for `ftsim rules`, the README and reports)."""
+    id: str
+    severity: str
+    summary: str
+
+
+@dataclass(slots=True)
+class Facts:
+    """What a stateless rule may look at: the parsed payload and when it arrived."""
+    payload: dict
+    event_type: "EventType"
+    received_at: datetime
+    timestamp: datetime | None  # the payload's timestamp, parsed; None when absent or not RFC 3339
+    latency_budget: float
+    amount_tolerance: Decimal
+    profile: str = "strict"
+
+
+Rule = Callable[[Facts], Iterable[Violation]]
+
+
+class State(Protocol):
+    """The part of a store transaction a type's book may use: documents by kind and key.
+
+    A document is a JSON object; `user_id`, `status` and `at` are copied into indexed columns so the
+    query API can filter and order by them without decoding every document."""
+
+    def get(self, kind: str, key: str) -> dict | None: ...
+    def put(self, kind: str, key: str, doc: dict, *, user_id: str | None = None, status: str | None = None,
+            at: str | None = None) -> None: ...
+
+
+class Book(Protocol):
+    """A type's judgement that needs what came before (rounds, a payment's lifecycle, a user's registration).
+
+    `judge` reads state and says what is wrong and what the event would change; intake calls `apply`
+    with that plan only when the message has no error-severity violation, so a refused event never moves
+    state, and a retry is counted once."""
+
+    def judge(self, tx: State, facts: Facts) -> tuple[list[Violation], Any]: ...
+    def apply(self, tx: State, plan: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class ReadinessItem:
+    """A checklist item a type adds: `gather` reads evidence from the store (plain JSON), `judge` turns it
+    into (passed, detail) — kept apart so `ftsim verify --url` judges facts a server gathered."""
+    id: str
+    title: str
+    gather: Callable[[Any], dict]
+    judge: Callable[[dict], tuple[bool, str]]
+    explain: Callable[[dict], str] | None = None  # the failure text a CI log shows (JUnit); default: the detail
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One CRM event type.
+
+    keys: payload fields copied beside the message for the query API (`user_id` always is). `ref` names
+    the field that identifies the event itself (casino's activity_id): retries and lost deliveries are
+    judged by it. rules: stateless rules of this type, run after the ones every type shares."""
+    name: str  # the schema file's stem: "casino", "login_v2"
+    marker: str  # the RabbitMQ property / Kafka header `type`
+    document: dict = field(repr=False, compare=False)  # the schema file, profiles in $defs
+    method: str | None = None  # the REST method; None with path None: brokers only
+    path: str | None = None
+    ref: str | None = None
+    keys: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    book: Book | None = None
+    rule_info: tuple[RuleInfo, ...] = ()
+    readiness: tuple[ReadinessItem, ...] = ()
+    views: dict = field(default_factory=dict, compare=False)  # name -> callable(store, args): extra query views
+    summary: str = ""
+    shape: Callable[[dict], bool] | None = None  # for a marker shared by two shapes: does this payload fit?
+
+    def schema(self, profile: str) -> dict:
+        """A self-contained schema for one profile: the file's $defs with that profile as the root."""
+        return {"$schema": self.document.get("$schema", "https://json-schema.org/draft/2020-12/schema"),
+                "$defs": self.document["$defs"], "$ref": f"#/$defs/{self.profile_def(profile)}"}
+
+    def profile_def(self, profile: str) -> str:
+        if profile not in PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+        defs = self.document["$defs"]
+        while profile not in defs:
+            profile = PROFILE_FALLBACK[profile]
+        return profile
+
+    def required(self, profile: str) -> frozenset[str]:
+        return frozenset(_required(self.document["$defs"], self.profile_def(profile)))
+
+    @cached_property
+    def fields(self) -> frozenset[str]:
+        """Every field name any profile defines: the rest are unknown fields."""
+        out: set[str] = set()
+        for name in PROFILES:
+            if name in self.document["$defs"]:
+                out |= set(_properties(self.document["$defs"], name))
+        return frozenset(out)
+
+    def source(self, profile: str) -> str:
+        """Who demands what this profile checks: the spec, FT's validator, or ftsim's own judgement."""
+        return self.document["$defs"][self.profile_def(profile)].get("x-source", "")
+
+
+def _resolve(defs: dict, name: str) -> list[dict]:
+    """The profile's own schema and every $def it pulls in through allOf."""
+    node = defs[name]
+    out = [node]
+    for part in node.get("allOf", ()):
+        ref = part.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            out += _resolve(defs, ref.rsplit("/", 1)[1])
+        else:
+            out.append(part)
+    return out
+
+
+def _required(defs: dict, name: str) -> set[str]:
+    return {r for node in _resolve(defs, name) for r in node.get("required", ())}
+
+
+def _properties(defs: dict, name: str) -> set[str]:
+    return {p for node in _resolve(defs, name) for p in node.get("properties", {})}
