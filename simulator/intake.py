@@ -5,6 +5,7 @@ transport may acknowledge (200, AMQP ack, Kafka commit) as soon as it returns, a
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from decimal import Decimal
@@ -174,7 +175,8 @@ class Intake:
                                    f"{self.markers} ({_MARKER_WHERE.get(env.channel, 'type')}), got {got}"))
         if problem:
             found.append(problem)
-        timestamp = book = plan = None
+        timestamp = book = plan = remember = None
+        shared_plans: list = []
         if payload is not None and event_type is not None:
             found += self.validators[event_type.name].violations(payload)
             timestamp = parse_rfc3339(payload.get("timestamp"))
@@ -184,14 +186,30 @@ class Intake:
             found = self.severities.stamp(found)
             book = event_type.book
             # An event that is already an error never reaches its book: it changes no state.
-            if book is not None and not _has_error(found):
-                more, plan = book.judge(tx, facts)
-                found += self.severities.stamp(more)
+            if not _has_error(found):
+                seen = self._seen_before(tx, event_type, payload)
+                if seen is not None:
+                    found += self.severities.stamp(seen[0])
+                    remember, book = seen[1], (None if seen[0] else book)
+                if book is not None:
+                    more, plan = book.judge(tx, facts)
+                    found += self.severities.stamp(more)
+                for shared in self.registry.shared:
+                    more, shared_plan = shared.judge(tx, facts)
+                    found += self.severities.stamp(more)
+                    if shared_plan is not None:
+                        shared_plans.append((shared, shared_plan))
         else:
             found = self.severities.stamp(found)
         valid = not _has_error(found)
-        if plan is not None and valid:
-            book.apply(tx, plan)
+        if valid:
+            if plan is not None:
+                book.apply(tx, plan)
+            for shared, shared_plan in shared_plans:
+                shared.apply(tx, shared_plan)
+            if remember is not None:
+                tx.put(f"seen.{event_type.name}", remember[0], {"digest": remember[1]},
+                       user_id=_text(payload, "user_id"))
         duplicate = any(v.rule in RETRY_RULES for v in found)
         latency = (env.received_at - timestamp).total_seconds() * 1000 if timestamp else None
         ref = event_type.ref if event_type is not None else None
@@ -200,6 +218,26 @@ class Intake:
                                _text(payload, "user_id"), _text(payload, "round_id"), valid, duplicate, found,
                                latency, env.delivery_key)
         return Verdict(tx.add_message(record), valid, found, duplicate, record.event)
+
+    @staticmethod
+    def _seen_before(tx, event_type, payload) -> tuple[list[Violation], tuple | None] | None:
+        """Retries and conflicting duplicates by the type's identity: (violations, what to remember)."""
+        if event_type.identity is None:
+            return None
+        key = event_type.identity(payload)
+        if key is None:
+            return None
+        digest = hashlib.blake2b(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+        prior = tx.get(f"seen.{event_type.name}", key)
+        if prior is None:
+            return [], (key, digest)
+        where = f"/{event_type.ref}" if event_type.ref else ""
+        if prior["digest"] == digest:
+            return [Violation("activity.retry", where, f"{event_type.marker} {key} was received before with the "
+                                                       f"same payload; a retry, counted once")], None
+        return [Violation("activity.duplicate", where, f"{event_type.marker} {key} was already received with a "
+                                                       f"different payload; expected a unique id per event (or "
+                                                       f"the same payload for a retry)")], None
 
 
 def _has_error(found: list[Violation]) -> bool:

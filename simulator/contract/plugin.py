@@ -98,6 +98,10 @@ class EventType:
     views: dict = field(default_factory=dict, compare=False)  # name -> callable(store, args): extra query views
     summary: str = ""
     shape: Callable[[dict], bool] | None = None  # for a marker shared by two shapes: does this payload fit?
+    # What makes an event this event and no other (payment: payment_id and status). The same identity with
+    # the same payload again is a retry (activity.retry, counted once); with another payload a conflicting
+    # duplicate (activity.duplicate). None: the type's book judges duplicates itself (casino) or it has none.
+    identity: Callable[[dict], str | None] | None = None
 
     def schema(self, profile: str) -> dict:
         """A self-contained schema for one profile: the file's $defs with that profile as the root."""
@@ -124,9 +128,14 @@ class EventType:
                 out |= set(_properties(self.document["$defs"], name))
         return frozenset(out)
 
-    def source(self, profile: str) -> str:
-        """Who demands what this profile checks: the spec, FT's validator, or ftsim's own judgement."""
-        return self.document["$defs"][self.profile_def(profile)].get("x-source", "")
+    def sources(self, profile: str) -> dict[str, str]:
+        """Who demands each field's checks under a profile (`x-sources` in the profile's $defs, the profile's
+        own entries over the ones it builds on): field name -> "spec 000", "FT's validator" ...; "*" for
+        the rest."""
+        out: dict[str, str] = {}
+        for node in reversed(_resolve(self.document["$defs"], self.profile_def(profile))):
+            out.update(node.get("x-sources", {}))
+        return out
 
 
 def _resolve(defs: dict, name: str) -> list[dict]:

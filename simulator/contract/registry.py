@@ -30,8 +30,11 @@ def load_schema(name: str) -> dict:
 
 
 class Registry:
-    def __init__(self, types):
+    """shared: books that judge every event of every type after its own book (a user never registered)."""
+
+    def __init__(self, types, shared=()):
         types = list(types)
+        self.shared = tuple(shared)
         self.types: dict[str, EventType] = {}
         self.by_marker: dict[str, tuple[EventType, ...]] = {}
         self.routes: dict[str, dict[str, EventType]] = {}  # path -> method -> type
@@ -66,19 +69,23 @@ class Registry:
         return sorted(self.by_marker)
 
 
-def discover() -> list[EventType]:
-    """Every EventType exported by a package under simulator/types/, in name order."""
+def discover() -> tuple[list[EventType], list]:
+    """Every EventType exported by a package under simulator/types/ (`TYPE` or `TYPES`), in name order,
+    and the shared books they export (`SHARED`)."""
     import simulator.types as package
 
     found: list[EventType] = []
+    shared: list = []
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         if hasattr(module, "TYPE"):
             found.append(module.TYPE)
         found += list(getattr(module, "TYPES", ()))
-    return sorted(found, key=lambda t: t.name)
+        shared += list(getattr(module, "SHARED", ()))
+    return sorted(found, key=lambda t: t.name), shared
 
 
 @cache
 def load_registry() -> Registry:
-    return Registry(discover())
+    types, shared = discover()
+    return Registry(types, shared)

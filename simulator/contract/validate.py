@@ -7,8 +7,10 @@ collect every error and hand them to describe.py, so the words are the same whic
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Iterator
 
+from simulator.contract.formats import FORMATS
 from simulator.contract.describe import Problem, to_violation
 from simulator.contract.plugin import EventType
 from simulator.core.violations import Violation
@@ -28,6 +30,7 @@ class SchemaValidator:
         self.profile = profile
         strict_only = event_type.required("strict") - event_type.required("lenient")
         self._required_by = {f: _SPEC_NOTES for f in strict_only} if profile == "strict" else {}
+        self._sources = event_type.sources(profile)
         self._compile(event_type.schema(profile))
 
     def violations(self, payload: dict) -> list[Violation]:
@@ -37,6 +40,9 @@ class SchemaValidator:
         best: dict[tuple[str, str], Violation] = {}
         for problem in self._problems(payload):
             v = to_violation(problem, self._required_by)
+            if self._sources:
+                field = v.path.split("/", 2)[1] if v.path else "*"
+                v = replace(v, source=self._sources.get(field) or self._sources.get("*", ""))
             seen = best.get((v.rule, v.path))
             if seen is None or len(v.message) < len(seen.message):
                 best[(v.rule, v.path)] = v
@@ -58,7 +64,7 @@ class RustValidator(SchemaValidator):
     def _compile(self, schema):
         import jsonschema_rs
 
-        self._v = jsonschema_rs.validator_for(schema, validate_formats=True)
+        self._v = jsonschema_rs.validator_for(schema, validate_formats=True, formats=FORMATS)
 
     def _is_valid(self, payload):
         return self._v.is_valid(payload)
@@ -75,9 +81,12 @@ class PythonValidator(SchemaValidator):
     engine = "python"
 
     def _compile(self, schema):
-        from jsonschema import Draft202012Validator
+        from jsonschema import Draft202012Validator, FormatChecker
 
-        self._v = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        checker = FormatChecker()
+        for name, fn in FORMATS.items():
+            checker.checks(name)(fn)
+        self._v = Draft202012Validator(schema, format_checker=checker)
 
     def _is_valid(self, payload):
         return self._v.is_valid(payload)

@@ -18,9 +18,13 @@ class Violation:
     path: str
     message: str
     severity: str = "error"
+    source: str = ""  # who demands it, for schema violations: "spec 000", "spec 001", "FT's validator"
 
     def as_dict(self) -> dict:
-        return {"rule": self.rule, "path": self.path, "message": self.message, "severity": self.severity}
+        out = {"rule": self.rule, "path": self.path, "message": self.message, "severity": self.severity}
+        if self.source:
+            out["source"] = self.source
+        return out
 
 
 def pointer(parts) -> str:
@@ -61,5 +65,5 @@ class Severities:
         for v in found:
             level = self.of(v.rule)
             if level != "off":
-                out.append(v if v.severity == level else Violation(v.rule, v.path, v.message, level))
+                out.append(v if v.severity == level else Violation(v.rule, v.path, v.message, level, v.source))
         return out

@@ -41,6 +41,11 @@ CREATE TABLE IF NOT EXISTS rounds (
   bets INTEGER NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, last_event_at TEXT NOT NULL,
   PRIMARY KEY (user_id, round_id)){without_rowid};
 CREATE INDEX IF NOT EXISTS rounds_status ON rounds (status);
+CREATE TABLE IF NOT EXISTS entities (
+  kind TEXT NOT NULL, key TEXT NOT NULL, user_id TEXT, status TEXT, at TEXT, doc TEXT NOT NULL,
+  PRIMARY KEY (kind, key)){without_rowid};
+CREATE INDEX IF NOT EXISTS entities_user ON entities (kind, user_id);
+CREATE INDEX IF NOT EXISTS entities_status ON entities (kind, status);
 CREATE TABLE IF NOT EXISTS rejections (
   id {serial}, channel TEXT NOT NULL, received_at TEXT NOT NULL, rule TEXT NOT NULL, detail TEXT);
 """
@@ -114,7 +119,7 @@ class SQLStore:
 
     def clear(self):
         with self.batch() as tx:
-            for table in ("violations", "messages", "activities", "rounds", "rejections"):
+            for table in ("violations", "messages", "activities", "rounds", "entities", "rejections"):
                 tx._cur.execute(f"DELETE FROM {table}")
 
     # -- reading -------------------------------------------------------------------------------
@@ -280,6 +285,22 @@ class SQLStore:
             f"ORDER BY m.id DESC LIMIT ?", (*args, int(limit)))
         return [_message(r) for r in rows]
 
+    def entities(self, kind: str, *, user_id=None, status=None, limit=100, offset=0) -> list[dict]:
+        """State documents of one kind, oldest key first: what the player view and the types' views read."""
+        where, args = ["kind = ?"], [kind]
+        for col, val in (("user_id", user_id), ("status", status)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                args.append(val)
+        rows = self._rows(f"SELECT key, user_id, status, at, doc FROM entities WHERE {' AND '.join(where)} "
+                          f"ORDER BY key LIMIT ? OFFSET ?", (*args, int(limit), int(offset)))
+        return [{"key": r[0], "user_id": r[1], "status": r[2], "at": r[3], **json.loads(r[4])} for r in rows]
+
+    def entity_counts(self, kind: str) -> dict[str | None, int]:
+        """How many documents of one kind per status."""
+        return {status: n for status, n in self._rows(
+            "SELECT status, COUNT(*) FROM entities WHERE kind = ? GROUP BY status", (kind,))}
+
     def change_marker(self) -> str:
         """Cheap text that changes whenever a message or a rejection is stored or the store is cleared."""
         (last, n), = self._rows("SELECT MAX(id), COUNT(*) FROM messages")
@@ -314,6 +335,21 @@ class _Tx:
         self._sel_delivery = q("SELECT id, valid, violations, duplicate, event FROM messages "
                                "WHERE delivery_key = ? ORDER BY id LIMIT 1")
         self._ins_violation = q("INSERT INTO violations (message_id, rule, severity, path) VALUES (?, ?, ?, ?)")
+        self._sel_entity = q("SELECT doc FROM entities WHERE kind = ? AND key = ?")
+        self._up_entity = q(
+            "INSERT INTO entities (kind, key, user_id, status, at, doc) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (kind, key) DO UPDATE SET user_id = excluded.user_id, status = excluded.status, "
+            "at = excluded.at, doc = excluded.doc")
+
+    def get(self, kind: str, key: str) -> dict | None:
+        """An event type's state document (a payment, a user, a bonus), or None."""
+        self._cur.execute(self._sel_entity, (kind, key))
+        row = self._cur.fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put(self, kind: str, key: str, doc: dict, *, user_id=None, status=None, at=None) -> None:
+        self._cur.execute(self._up_entity, (kind, key, user_id, status, at,
+                                            json.dumps(doc, ensure_ascii=False, separators=(",", ":"))))
 
     def activity(self, activity_id):
         self._cur.execute(self._sel_activity, (activity_id,))
