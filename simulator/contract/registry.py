@@ -25,8 +25,12 @@ def schema_dir() -> Path:
 
 
 def load_schema(name: str) -> dict:
-    """schemas/<name>.json, for a type's folder to hand to its EventType."""
-    return json.loads((schema_dir() / f"{name}.json").read_text(encoding="utf-8"))
+    """schemas/<name>.json, for a type's folder to hand to its EventType, with the shared definitions of
+    schemas/_common.json (ISO 4217 currencies ...) merged into its $defs (its own of the same name win)."""
+    doc = json.loads((schema_dir() / f"{name}.json").read_text(encoding="utf-8"))
+    common = json.loads((schema_dir() / "_common.json").read_text(encoding="utf-8"))["$defs"]
+    doc["$defs"] = {**common, **doc.get("$defs", {})}
+    return doc
 
 
 class Registry:
