@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from simulator.contract.catalog import DEFAULT_SEVERITIES
+from simulator.contract.catalog import catalog_of
 from simulator.contract.registry import load_registry
 from simulator.intake import Intake
 from simulator.settings import Settings
@@ -31,10 +31,12 @@ class ChannelState:
 
 
 class Runtime:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, registry=None):
+        """registry: the event types to judge; the discovered ones unless a test brings its own."""
         self.settings = settings
-        self.registry = load_registry()
-        self.severities = Severities(DEFAULT_SEVERITIES, settings.severity)
+        self.registry = registry if registry is not None else load_registry()
+        self.catalog = catalog_of(self.registry)
+        self.severities = Severities({r.id: r.severity for r in self.catalog.values()}, settings.severity)
         self.store = open_store(settings.db)
         self.intake = Intake(self.store, self.registry, profile=settings.profile, severities=self.severities,
                              latency_budget=settings.latency_budget,

@@ -33,9 +33,10 @@ COMMON: dict[str, RuleInfo] = {r.id: r for r in [
 
 
 
-def _catalog() -> dict[str, RuleInfo]:
+def catalog_of(registry) -> dict[str, RuleInfo]:
+    """The shared rules and every rule the registry's types bring."""
     out = dict(COMMON)
-    for t in load_registry():
+    for t in registry:
         for info in t.rule_info:
             known = out.get(info.id)
             if known is not None and known != info:
@@ -44,5 +45,5 @@ def _catalog() -> dict[str, RuleInfo]:
     return out
 
 
-CATALOG: dict[str, RuleInfo] = _catalog()
+CATALOG: dict[str, RuleInfo] = catalog_of(load_registry())
 DEFAULT_SEVERITIES: dict[str, str] = {r.id: r.severity for r in CATALOG.values()}

@@ -30,7 +30,7 @@ def build(runtime, checklist: readiness.Checklist | None = None, *, channel=None
     filters = {"channel": channel or None, "rule": rule or None, "user_id": user_id or None}
     summary = query.summary(runtime)
     facts = readiness.gather(runtime, summary)
-    verdict = readiness.evaluate(facts, checklist)
+    verdict = readiness.evaluate(facts, checklist, runtime.registry)
     rounds, sessions = _rounds(runtime, user_id, summary["rounds"])
     return {
         "ftsim_report": FORMAT,

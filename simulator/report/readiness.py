@@ -22,9 +22,9 @@ FAIL_LEVELS = {"error": ("error",), "warning": ("error", "warning")}
 ITEM_IDS = ("violations", "duplicates.retries", "retries.lost", "latency.p99")  # + each type's items, channel.<name>
 
 
-def type_items() -> dict:
+def type_items(registry=None) -> dict:
     """The checklist items event types add (casino: rounds.closed), by id."""
-    return {item.id: item for t in load_registry() for item in t.readiness}
+    return {item.id: item for t in (registry or load_registry()) for item in t.readiness}
 
 
 def skippable() -> tuple[str, ...]:
@@ -124,9 +124,9 @@ def gather(runtime, summary: dict) -> dict:
         "listeners": sorted(summary.get("channels", {})),
         "rules": by_rule,
         "refused": refused,
-        "severities": {rule: runtime.severities.of(rule) for rule in CATALOG},
+        "severities": {rule: runtime.severities.of(rule) for rule in runtime.catalog},
         "examples": examples,
-        "types": {item_id: item.gather(store) for item_id, item in type_items().items()},
+        "types": {item_id: item.gather(store) for item_id, item in type_items(runtime.registry).items()},
         "lost": {"count": lost, "examples": lost_examples},
         "latency": {"p99": latency["p99"], "budget_ms": budget, "over_budget": over,
                     "measured": within + over},
@@ -174,7 +174,7 @@ def judge_rules(facts: dict, config: Checklist) -> list[dict]:
     """One verdict per rule: every rule in the catalog, and every rule that was seen or refused."""
     levels = FAIL_LEVELS[config.fail_on]
     seen, refused = facts["rules"], facts["refused"]
-    names = [r for r in CATALOG if r != "schema.*"]
+    names = [r for r in (facts["severities"] or CATALOG) if r != "schema.*"]
     names += sorted(r for r in seen if r.startswith("schema.")) or ["schema.*"]
     names += sorted(r for r in {*seen, *refused} if r not in names)
     out = []
@@ -213,8 +213,9 @@ def _item(item_id: str, title: str, passed: bool, detail: str, config: Checklist
     return {"id": item_id, "title": title, "status": status, "detail": detail, "evidence": evidence}
 
 
-def evaluate(facts: dict, config: Checklist | None = None) -> dict:
-    """The checklist: each item passed, failed or skipped, with the evidence; `passed` when none failed."""
+def evaluate(facts: dict, config: Checklist | None = None, registry=None) -> dict:
+    """The checklist: each item passed, failed or skipped, with the evidence; `passed` when none failed.
+    registry: the types whose items to judge (the discovered ones unless a test brings its own)."""
     config = config or Checklist()
     rules = judge_rules(facts, config)
     broken = [r for r in rules if r["status"] == "failed"]
@@ -243,7 +244,7 @@ def evaluate(facts: dict, config: Checklist | None = None) -> dict:
         + ", ".join(e["activity_id"] for e in lost["examples"]) if lost["count"]
         else "every refused event was delivered again and accepted", config, **lost))
 
-    for item_id, item in type_items().items():
+    for item_id, item in type_items(registry).items():
         evidence = facts.get("types", {}).get(item_id)
         if evidence is None:  # facts from an ftsim that does not know this item
             continue

@@ -76,8 +76,7 @@ def summary():
 
 @api.get("/rules")
 def rules():
-    from simulator.contract.catalog import CATALOG
-
-    severities = _runtime().severities
+    runtime = _runtime()
+    severities = runtime.severities
     return jsonify(rules=[{"rule": r.id, "severity": severities.of(r.id), "default": r.severity,
-                           "summary": r.summary} for r in CATALOG.values()])
+                           "summary": r.summary} for r in runtime.catalog.values()])
