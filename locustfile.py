@@ -19,7 +19,8 @@ from locust import FastHttpUser, User, constant_throughput, events, task
 
 from simulator.clients.scenario import load_scenario
 from simulator.clients.scenario.feed import Feed, judge_answer
-from simulator.clients.sender.rest import DEFAULT_PATH, auth_headers
+from simulator.clients.sender.base import route_of
+from simulator.clients.sender.rest import auth_headers
 
 
 @events.init_command_line_parser.add_listener
@@ -66,7 +67,8 @@ def paced(user) -> float:
 
 
 class RestUser(FastHttpUser):
-    """POST /v1/integration/casino; a verdict other than the expected one is a failure."""
+    """Each message to its type's method and path (POST /v1/integration/casino for casino); a verdict other
+    than the expected one is a failure."""
     host = "http://127.0.0.1:8080"
     wait_time = paced
 
@@ -79,8 +81,9 @@ class RestUser(FastHttpUser):
     @task
     def send_event(self):
         item, expected = self.feed.next()
-        with self.client.post(DEFAULT_PATH, data=item.body, headers=self.headers, name=item.name,
-                              catch_response=True) as response:
+        method, path = item.route or route_of(item.marker)
+        with self.client.request(method, path, data=item.body, headers=self.headers, name=item.name,
+                                 catch_response=True) as response:
             try:
                 answer = orjson.loads(response.content or b"{}")
             except orjson.JSONDecodeError:

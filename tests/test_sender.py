@@ -149,7 +149,7 @@ def test_credentials_and_content_type_go_with_every_request(target):
 
 
 def test_a_bare_address_gets_the_casino_path():
-    assert endpoint("127.0.0.1:8080") == ("http", "127.0.0.1", 8080, "/v1/integration/casino")
+    assert endpoint("127.0.0.1:8080") == ("http", "127.0.0.1", 8080, None)  # each message to its type's path
     assert endpoint("https://crm.example/v1/integration/casino?x=1")[3] == "/v1/integration/casino?x=1"
 
 

@@ -14,9 +14,25 @@ def register(sub) -> None:
     p = sub.add_parser("check", help="judge messages in JSON / JSON Lines files; exit 1 on any error")
     add_contract_options(p)
     p.add_argument("files", nargs="+", metavar="FILE", help="a JSON object, a JSON array of them, or JSON Lines")
-    p.add_argument("--type", default="CASINO", help="the type marker the messages carry (default CASINO)")
+    p.add_argument("--type", default="CASINO",
+                   help="the type marker the messages carry (default CASINO); a JSON Lines line "
+                        '{"marker": "PAYMENT", "payload": {...}} carries its own')
     p.add_argument("--quiet", action="store_true", help="print only the totals")
     p.set_defaults(func=run)
+
+
+def typed(raw: bytes, marker: str | None) -> tuple[bytes, str | None]:
+    """A line may carry its own type: {"marker": "PAYMENT", "payload": {...}} (for mixed-type files);
+    anything else is the payload itself, of the type given on the command line."""
+    if raw[:1] != b"{" or b'"marker"' not in raw:
+        return raw, marker
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        return raw, marker
+    if isinstance(obj, dict) and set(obj) == {"marker", "payload"} and isinstance(obj["marker"], str):
+        return json.dumps(obj["payload"]).encode(), obj["marker"]
+    return raw, marker
 
 
 def read_messages(path: Path):
@@ -54,8 +70,9 @@ def run(args, out=None) -> int:
     errors = warnings = total = invalid = 0
     try:
         for name in args.files:
-            for where, raw in read_messages(Path(name)):
-                verdict = runtime.intake.one(Envelope("file", raw, args.type, source=where))
+            for where, line in read_messages(Path(name)):
+                raw, marker = typed(line, args.type)
+                verdict = runtime.intake.one(Envelope("file", raw, marker, source=where))
                 total += 1
                 invalid += not verdict.valid
                 for v in verdict.violations:

@@ -47,7 +47,9 @@ def register(sub) -> None:
     p.add_argument("--scenario", metavar="NAME", help="send a scenario's stream instead of files")
     p.add_argument("--namespace", help="with --scenario: the id prefix (default: random per run)")
     p.add_argument("--scenarios", metavar="DIR", help="another directory of scenario files")
-    p.add_argument("--type", default="CASINO", help="the type marker for file messages ('' sends none)")
+    p.add_argument("--type", default="CASINO",
+                   help="the type marker for file messages ('' sends none): over REST each goes to its type's "
+                        "method and path; a line {\"marker\": M, \"payload\": {...}} carries its own")
     p.add_argument("--restamp", action="store_true",
                    help="set each file message's timestamp to the time it is sent (replays within the 1 s budget)")
     add_channel_options(p)
@@ -55,7 +57,8 @@ def register(sub) -> None:
 
 
 def file_items(names: list[str], marker: str | None, restamp: bool):
-    from simulator.commands.check import read_messages
+    from simulator.commands.check import read_messages, typed
+    from simulator.clients.sender.base import route_of
     from simulator.clients.scenario.render import utcnow
     from simulator.clients.sender import Outgoing
     from simulator.core.timefmt import iso
@@ -65,8 +68,9 @@ def file_items(names: list[str], marker: str | None, restamp: bool):
             rows = ((f"stdin:{n}", line.strip()) for n, line in enumerate(sys.stdin.buffer, 1) if line.strip())
         else:
             rows = read_messages(Path(name))
-        for _, raw in rows:
-            key = None
+        for _, line in rows:
+            raw, item_marker = typed(line, marker)
+            key = route = None
             try:
                 obj = orjson.loads(raw)
             except orjson.JSONDecodeError:
@@ -76,7 +80,8 @@ def file_items(names: list[str], marker: str | None, restamp: bool):
                 if restamp and "timestamp" in obj:
                     obj["timestamp"] = iso(utcnow())
                     raw = orjson.dumps(obj)
-            yield Outgoing(raw, marker, key)
+                route = route_of(item_marker, obj)  # a marker with two shapes: the path of the one it fits
+            yield Outgoing(raw, item_marker, key, route=route)
 
 
 def run(args) -> int:

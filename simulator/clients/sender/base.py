@@ -8,6 +8,18 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 MARKER = "CASINO"
+DEFAULT_ROUTE = ("POST", "/v1/integration/casino")
+
+
+def route_of(marker: str | None, payload: dict | None = None) -> tuple[str, str]:
+    """The REST method and path FT's API takes a message of this marker at (casino's for an unknown or a
+    brokers-only type, so the target's answer says what is wrong)."""
+    from simulator.contract.registry import load_registry
+
+    event_type = load_registry().for_marker(marker, payload)
+    if event_type is None or event_type.path is None:
+        return DEFAULT_ROUTE
+    return event_type.method, event_type.path
 
 
 @dataclass(slots=True)
@@ -17,6 +29,7 @@ class Outgoing:
     key: str | None = None  # ordering key (the user id): Kafka's message key, the REST worker it goes to
     headers: dict | None = None  # extra broker headers (RabbitMQ headers table, Kafka headers)
     name: str = "casino"  # a label for statistics
+    route: tuple[str, str] | None = None  # REST (method, path); None: the one the marker's type is served at
 
 
 # Called once per message with its final outcome: (item, "delivered"|"rejected"|"failed", ms, error).

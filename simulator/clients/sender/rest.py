@@ -16,22 +16,23 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from simulator.clients.sender.base import Channel, Observer, Outgoing, Stats
+from simulator.clients.sender.base import DEFAULT_ROUTE, Channel, Observer, Outgoing, Stats, route_of
 
-DEFAULT_PATH = "/v1/integration/casino"
+DEFAULT_PATH = DEFAULT_ROUTE[1]
 PERMANENT = frozenset({400, 401, 403, 404, 405, 413, 415, 422})
 STOP = object()
 
 
 def endpoint(url: str) -> tuple[str, str, int, str]:
-    """(scheme, host, port, path) for a target; a bare host:port or base URL gets the casino path."""
+    """(scheme, host, port, path) for a target; path None for a bare host:port or base URL: each message
+    then goes to the method and path of its own type."""
     if "://" not in url:
         url = "http://" + url
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"target: expected http(s)://host:port[/path], got {url!r}")
-    path = parts.path if parts.path not in ("", "/") else DEFAULT_PATH
-    if parts.query:
+    path = parts.path if parts.path not in ("", "/") else None
+    if parts.query and path is not None:
         path += "?" + parts.query
     return parts.scheme, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), path
 
@@ -77,6 +78,7 @@ class RestChannel(Channel):
         self.backoff = backoff or Backoff()
         self.observe = observe
         self.headers = {"Content-Type": "application/json", **auth_headers(api_key, basic_auth)}
+        self._routes: dict = {}
         self._queues = [queue.Queue(maxsize=64) for _ in range(max(1, workers))]
         self._next = 0
         self._threads = [threading.Thread(target=self._work, args=(q,), name=f"ftsim-send-{i}", daemon=True)
@@ -110,13 +112,20 @@ class RestChannel(Channel):
         finally:
             conn.close()
 
+    def _route(self, item: Outgoing) -> tuple[str, str]:
+        """The item's own route, else its marker's (cached), with the target's path when it names one."""
+        method, path = item.route or self._routes.get(item.marker) or self._routes.setdefault(
+            item.marker, route_of(item.marker))
+        return method, self.path or path
+
     def _post(self, conn, item: Outgoing):
         error: BaseException | None = None
         started = time.perf_counter()
+        method, path = self._route(item)
         for attempt, started in self._attempts():
             retry_after = None
             try:
-                conn.request("POST", self.path, body=item.body, headers=self.headers)
+                conn.request(method, path, body=item.body, headers=self.headers)
                 response = conn.getresponse()
                 response.read()
                 status = response.status
