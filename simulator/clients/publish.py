@@ -27,7 +27,7 @@ def publish_rabbit(url: str, queue: str, bodies: Iterable, *, marker: str | None
     """
     import pika
 
-    from simulator.transports.rabbit import declare
+    from simulator.core.amqp import declare
 
     conn = pika.BlockingConnection(pika.URLParameters(url))
     try:

@@ -15,8 +15,8 @@ import logging
 import time
 
 import pika
-from pika.exceptions import ChannelClosedByBroker
 
+from simulator.core.amqp import declare
 from simulator.core.envelope import Envelope, utcnow
 from simulator.core.errors import ConfigError
 from simulator.transports.base import BATCH_WAIT, STATE_EVERY, Every, Listener
@@ -27,19 +27,6 @@ IDLE_WAIT = 0.2  # seconds process_data_events may block when nothing is in hand
 def delivery_key(queue: str, body: bytes) -> str:
     """RabbitMQ gives a delivery no identity that survives a reconnect; queue and bytes are the next best."""
     return "rabbit:" + hashlib.blake2b(queue.encode() + b"\0" + body, digest_size=16).hexdigest()
-
-
-def declare(conn, ch, queue: str):
-    """Declare the queue durable; one declared before with other arguments is used as it is."""
-    try:
-        ch.queue_declare(queue, durable=True)
-        return ch
-    except ChannelClosedByBroker as exc:
-        if exc.reply_code != 406:  # PRECONDITION_FAILED: exists with other arguments
-            raise
-    ch = conn.channel()
-    ch.queue_declare(queue, passive=True)
-    return ch
 
 
 class RabbitListener(Listener):

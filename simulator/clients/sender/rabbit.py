@@ -11,7 +11,9 @@ import logging
 import time
 
 import pika
-from pika.exceptions import AMQPError, ChannelClosedByBroker, NackError, UnroutableError
+from pika.exceptions import AMQPError, NackError, UnroutableError
+
+from simulator.core.amqp import declare
 
 from simulator.clients.sender.base import Channel, Observer, Outgoing, Stats
 from simulator.clients.sender.rest import Backoff
@@ -39,11 +41,7 @@ class RabbitChannel(Channel):
         self._conn = pika.BlockingConnection(self.params)
         self._ch = self._conn.channel()
         if not self.exchange:
-            try:
-                self._ch.queue_declare(self.queue, durable=True)
-            except ChannelClosedByBroker:  # declared before with other arguments: use it as it is
-                self._ch = self._conn.channel()
-                self._ch.queue_declare(self.queue, passive=True)
+            self._ch = declare(self._conn, self._ch, self.queue)
         if self.confirm:
             self._ch.confirm_delivery()
 
