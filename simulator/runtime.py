@@ -35,7 +35,7 @@ class Runtime:
         self.settings = settings
         self.registry = load_registry()
         self.severities = Severities(DEFAULT_SEVERITIES, settings.severity)
-        self.store = open_store(settings.db)
+        self.store = open_store(settings.db, settings.durability)
         self.intake = Intake(self.store, self.registry, profile=settings.profile, severities=self.severities,
                              latency_budget=settings.latency_budget,
                              amount_tolerance=settings.amount_tolerance, engine=settings.engine)
