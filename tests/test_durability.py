@@ -97,6 +97,8 @@ class TestDurabilitySetting:
     def test_the_summary_says_how_durable_the_store_is(self, client):
         store = client.get("/api/summary")[1]["store"]
         assert store == {"ok": True, "error": None, "kind": "sqlite", "durability": "full"}
+        items = client.get("/api/report")[1]["checklist"]["items"]
+        assert "store" not in {i["id"] for i in items}  # a healthy store is not a checklist item
 
 
 class TestVanishedFile:
@@ -110,6 +112,11 @@ class TestVanishedFile:
         assert not db.exists()  # no reader quietly made an empty file where the old one was
         summary = Client(server.url).get("/api/summary")[1]
         assert summary["store"]["ok"] is False and "deleted" in summary["store"]["error"]
+        checklist = Client(server.url).get("/api/report")[1]["checklist"]
+        [item] = [i for i in checklist["items"] if i["id"] == "store"]
+        assert item["status"] == "failed" and "deleted" in item["detail"] and not checklist["passed"]
+        status, page = Client(server.url).get("/")
+        assert status == 200 and b"deleted or moved away" in page  # the live page says so too
         assert Client(server.url).request("DELETE", "/api/messages")[0] == 503
         server.stop()
 
