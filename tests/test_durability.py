@@ -81,6 +81,11 @@ class TestDurabilitySetting:
         assert load_settings(None, env={"FTSIM_DURABILITY": "full"}, durability="normal").durability == "normal"
         with pytest.raises(ConfigError, match="durability: expected full or normal, got 'fast'"):
             load_settings(None, env={"FTSIM_DURABILITY": "fast"})
+        from simulator.cli import build_parser
+        from simulator.commands.serve import settings_from
+
+        args = build_parser().parse_args(["serve", "--durability", "normal"])
+        assert settings_from(args).durability == "normal"
 
     def test_postgres_commits_wait_for_the_disk_unless_told_otherwise(self, pg_url):
         for durability, setting in (("full", "on"), ("normal", "off")):
