@@ -5,7 +5,6 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from ..errors import StoreError
-
 from .api import api
 from .auth import install_auth
 from .ingest import ingest

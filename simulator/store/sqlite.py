@@ -45,7 +45,9 @@ class SQLiteStore(SQLStore):
         super().__init__()
         if not self._memory:
             # The WAL holds commits not yet checkpointed: deleting it loses them as surely as the file.
-            self._identity = {p: self._stat(p) for p in (path, path + "-wal")}
+            self._identity = {path: self._stat(path)}
+            if os.path.exists(path + "-wal"):  # it is, in WAL mode, from the first read on
+                self._identity[path + "-wal"] = self._stat(path + "-wal")
 
     def _connect(self, create: bool = True):
         target, uri = self.path, False
@@ -91,7 +93,7 @@ class SQLiteStore(SQLStore):
         new or replacement file and corrupt it. Renamed, it is kept for whoever wants those commits."""
         wal = self.path + "-wal"
         try:
-            if self._stat(wal) != self._identity[wal]:
+            if self._stat(wal) != self._identity.get(wal):
                 return ""
             aside = f"{wal}.vanished-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
             os.rename(wal, aside)
