@@ -39,6 +39,7 @@ class Settings:
     kafka_group: str = "ftsim"
     kafka_client: str = "kafka-python"
     batch_max: int = 500
+    durability: str = "full"  # "normal": faster commits that a power loss may undo (load tests)
 
     @property
     def has_auth(self) -> bool:
@@ -94,6 +95,8 @@ def _check(s: Settings) -> Settings:
         raise ConfigError(f"engine: expected rust or python, got {s.engine!r}")
     if s.basic_auth is not None and ":" not in s.basic_auth:
         raise ConfigError("basic_auth: expected USER:PASSWORD")
+    if s.durability not in ("full", "normal"):
+        raise ConfigError(f"durability: expected full or normal, got {s.durability!r}")
     if s.batch_max < 1:
         raise ConfigError(f"batch_max: expected at least 1, got {s.batch_max}")
     if s.rabbit_prefetch < 0:

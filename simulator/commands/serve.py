@@ -26,6 +26,9 @@ def register(sub) -> None:
     p.add_argument("--kafka-group", help="consumer group id (default ftsim)")
     p.add_argument("--batch-max", type=int, metavar="N",
                    help="most broker messages judged in one transaction (default 500)")
+    p.add_argument("--durability", choices=("full", "normal"),
+                   help="full (default): each commit is on disk before it is acknowledged; normal: faster, "
+                        "a power loss may undo the last acknowledged commits")
     add_ci_options(p)
     p.set_defaults(func=run)
 
@@ -38,7 +41,8 @@ def settings_from(args):
                          accept_invalid=args.accept_invalid, max_body=args.max_body,
                          session_idle=args.session_idle, rabbit=args.rabbit, rabbit_queue=args.rabbit_queue,
                          rabbit_prefetch=args.rabbit_prefetch, kafka=args.kafka, kafka_topic=args.kafka_topic,
-                         kafka_group=args.kafka_group, batch_max=args.batch_max)
+                         kafka_group=args.kafka_group, batch_max=args.batch_max,
+                         durability=args.durability)
 
 
 def run(args) -> int:

@@ -50,6 +50,7 @@ def summary(runtime) -> dict:
     counts["latency_ms"] = {"p50": _ms(p50), "p99": _ms(p99), "budget": runtime.settings.latency_budget * 1000}
     counts["channels"] = {name: state.as_dict() for name, state in runtime.channels.items()}
     counts["profile"] = runtime.settings.profile
+    counts["store"] = runtime.store.health()
     return counts
 
 

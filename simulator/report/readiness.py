@@ -130,6 +130,7 @@ def gather(runtime, summary: dict) -> dict:
         "lost": {"count": lost, "examples": lost_examples},
         "latency": {"p99": latency["p99"], "budget_ms": budget, "over_budget": over,
                     "measured": within + over},
+        "store": summary.get("store"),
     }
 
 
@@ -270,6 +271,10 @@ def evaluate(facts: dict, config: Checklist | None = None, registry=None) -> dic
         items.append(_item(f"channel.{name}", f"Channel {name} seen", got >= minimum,
                            f"{got} message{'s' * (got != 1)} on {name}, at least {minimum} required", config,
                            channel=name, received=got, minimum=minimum))
+    store = facts.get("store")
+    if store and not store.get("ok"):  # listed only when it fails: a healthy store is not news
+        items.append(_item("store", "The store keeps what is acknowledged", False, store.get("error") or "",
+                           config, **store))
     failed = [i for i in items if i["status"] == "failed"]
     return {"passed": not failed, "fail_on": config.fail_on,
             "failed": [i["id"] for i in failed], "items": items, "rules": rules}

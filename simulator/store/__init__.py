@@ -9,14 +9,15 @@ from __future__ import annotations
 from simulator.store.base import MessageRecord, Store
 
 
-def open_store(target: str) -> Store:
+def open_store(target: str, durability: str = "full") -> Store:
+    """`durability`: "full" commits reach the disk before intake returns; "normal" may lose the last ones."""
     if target.startswith(("postgresql://", "postgres://")):
         from simulator.store.postgres import PostgresStore
 
-        return PostgresStore(target)
+        return PostgresStore(target, durability)
     from simulator.store.sqlite import SQLiteStore
 
-    return SQLiteStore(target)
+    return SQLiteStore(target, durability)
 
 
 __all__ = ["MessageRecord", "Store", "open_store"]

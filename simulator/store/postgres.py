@@ -2,6 +2,11 @@
 
 A transaction-scoped advisory lock serialises judges across processes the way the intake lock does
 inside one, so two instances never both count the same retry or both open the same round.
+
+Durability: `full` sets `synchronous_commit = on` for ftsim's writer session (whatever the server's
+default), so a commit has reached the server's disk before intake returns; `normal` sets it `off`, which
+may lose the last commits if the database server crashes, never corrupts. The server's own `fsync` is
+reported in health() since no session can turn it back on.
 """
 from __future__ import annotations
 
@@ -12,25 +17,37 @@ from simulator.store.sql import SQLStore
 
 
 LEDGER_LOCK = 0x667473696D  # "ftsim": one advisory lock id for every instance on the database
+SYNCHRONOUS_COMMIT = {"full": "on", "normal": "off"}
 
 
 class PostgresStore(SQLStore):
     ph = "%s"
     types = {"serial": "BIGSERIAL PRIMARY KEY", "blob": "BYTEA", "real": "DOUBLE PRECISION", "without_rowid": ""}
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, durability: str = "full"):
         import psycopg
 
+        if durability not in SYNCHRONOUS_COMMIT:
+            raise ValueError(f"durability: expected full or normal, got {durability!r}")
         self._psycopg = psycopg
         self.errors = (psycopg.Error,)
         self.url = url
+        self.durability = durability
         self._read_lock = threading.Lock()
         super().__init__()
         self._reader = self._connect()
         self._reader.autocommit = True
+        self._server = {name: self._reader.execute(f"SHOW {name}").fetchone()[0]
+                        for name in ("synchronous_commit", "fsync")}  # the reader's session is set alike
 
     def _connect(self):
-        return self._psycopg.connect(self.url)
+        conn = self._psycopg.connect(self.url)
+        conn.execute(f"SET synchronous_commit = {SYNCHRONOUS_COMMIT[self.durability]}")
+        conn.commit()  # a SET inside a transaction that is rolled back would be undone
+        return conn
+
+    def health(self) -> dict:
+        return {"ok": True, "error": None, "kind": "postgresql", "durability": self.durability, **self._server}
 
     def _ddl(self):
         # Several instances may start at once: create the tables under the same lock judges take.

@@ -61,8 +61,8 @@ def _round(row) -> Round:
 
 
 class SQLStore:
-    """Dialect hooks: `ph` (placeholder), `types` (for DDL), `_connect()`, `_begin(conn)`, `_returning_id()`,
-    `_inserted_id(cur)`, `_reading()`."""
+    """Dialect hooks: `ph` (placeholder), `types` (for DDL), `_connect()`, `_begin(conn)`, `_committed()`,
+    `_returning_id()`, `_inserted_id(cur)`, `_reading()`, `health()`."""
 
     ph = "?"
     errors: tuple = ()
@@ -100,6 +100,10 @@ class SQLStore:
             except BaseException:
                 self._rollback(conn)
                 raise
+            self._committed()
+
+    def _committed(self):
+        """Raise StoreError if what was just committed may not be kept after all (the dialect knows)."""
 
     def _rollback(self, conn):
         try:
@@ -116,6 +120,7 @@ class SQLStore:
             except self.errors as exc:
                 self._rollback(self._writer)
                 raise StoreError(f"store: {exc}") from exc
+            self._committed()
 
     def clear(self):
         with self.batch() as tx:

@@ -1,34 +1,114 @@
-"""SQLite: the embedded default. WAL lets the query API read while intake writes."""
+"""SQLite: the embedded default. WAL lets the query API read while intake writes.
+
+Durability: with `full` (the default) every commit is fsynced before intake returns, so what a transport
+acknowledges survives a power loss; `normal` skips that sync (WAL keeps the file consistent, but the last
+commits before a power loss or OS crash may be gone) for load tests that accept the risk.
+
+The file is watched: after every commit its path must still name the file ftsim opened. Deleted, moved
+away or replaced, the commit went to a file nobody will read again, so the batch raises StoreError
+(nothing acknowledged) and so does every batch after it until an operator restarts ftsim: the ledger
+that judged retries and rounds is gone, and quietly starting a new one would judge the next messages
+against nothing.
+"""
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
+from datetime import datetime, timezone
+from urllib.parse import quote
 
+from simulator.core.errors import StoreError
 from simulator.store.sql import SQLStore
+
+SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
 
 
 class SQLiteStore(SQLStore):
     errors = (sqlite3.Error,)
     types = {"serial": "INTEGER PRIMARY KEY", "blob": "BLOB", "real": "REAL", "without_rowid": " WITHOUT ROWID"}
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, durability: str = "full"):
+        if durability not in SYNCHRONOUS:
+            raise ValueError(f"durability: expected full or normal, got {durability!r}")
         self.path = path
+        self.durability = durability
         self._memory = path == ":memory:" or path.startswith("file::memory:")
         self._local = threading.local()
+        self.failure: str | None = None  # set once the file is found gone or replaced; never cleared
+        self._identity: dict[str, tuple[int, int]] = {}
+        if not self._memory and not os.path.exists(path) and os.path.exists(path + "-wal"):
+            # SQLite would replay that WAL's pages onto the new, empty file: a corrupt database.
+            raise StoreError(f"store: {path} is missing but {path}-wal, left from the database that was there, "
+                             f"is not; move {path}-wal away (or delete it) and start again")
         super().__init__()
+        if not self._memory:
+            # The WAL holds commits not yet checkpointed: deleting it loses them as surely as the file.
+            self._identity = {path: self._stat(path)}
+            if os.path.exists(path + "-wal"):  # it is, in WAL mode, from the first read on
+                self._identity[path + "-wal"] = self._stat(path + "-wal")
 
-    def _connect(self):
-        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+    def _connect(self, create: bool = True):
+        target, uri = self.path, False
+        if not create and not self._memory:  # a reader must not make an empty file where one vanished
+            target, uri = f"file:{quote(os.path.abspath(self.path))}?mode=rw", True
+        conn = sqlite3.connect(target, timeout=30, check_same_thread=False, isolation_level=None, uri=uri)
         conn.execute("PRAGMA busy_timeout = 30000")
         if not self._memory:
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS[self.durability]}")
         conn.execute("PRAGMA temp_store = MEMORY")
         return conn
 
     def _begin(self, conn):
+        if self.failure:
+            raise StoreError(self.failure)
         conn.execute("BEGIN IMMEDIATE")
+
+    def _committed(self):
+        if self.failure:
+            raise StoreError(self.failure)
+        # One stat per file per batch (about 2 us each): cheap next to the commit it guards.
+        for path, seen in self._identity.items():
+            try:
+                now = self._stat(path)
+            except FileNotFoundError:
+                self._fail(f"the database file {path} was deleted or moved away while ftsim ran", path)
+            except OSError as exc:
+                self._fail(f"the database file {path} cannot be read ({exc.strerror or exc})", path)
+            else:
+                if now != seen:
+                    self._fail(f"the database file {path} was replaced by another file while ftsim ran", path)
+
+    def _fail(self, what: str, path: str):
+        if path == self.path:
+            what += self._set_wal_aside()
+        self.failure = (f"store: {what}; the batch was not acknowledged, and nothing more will be until "
+                        f"ftsim is restarted")
+        raise StoreError(self.failure)
+
+    def _set_wal_aside(self) -> str:
+        """Our WAL belongs to the file that went: left at its name, a restart would replay it onto the
+        new or replacement file and corrupt it. Renamed, it is kept for whoever wants those commits."""
+        wal = self.path + "-wal"
+        try:
+            if self._stat(wal) != self._identity.get(wal):
+                return ""
+            aside = f"{wal}.vanished-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
+            os.rename(wal, aside)
+        except OSError:
+            return ""
+        return f" (its WAL was moved to {aside})"
+
+    @staticmethod
+    def _stat(path: str) -> tuple[int, int]:
+        st = os.stat(path)
+        return st.st_dev, st.st_ino
+
+    def health(self) -> dict:
+        return {"ok": self.failure is None, "error": self.failure, "kind": "sqlite",
+                "durability": "memory" if self._memory else self.durability}
 
     def _returning_id(self):
         return ""
@@ -38,13 +118,16 @@ class SQLiteStore(SQLStore):
 
     @contextmanager
     def _reading(self):
-        if self._memory:  # one connection holds the whole database: share it under the write lock
+        conn = None if self._memory or self.failure else getattr(self._local, "conn", None)
+        if conn is None and not self._memory and not self.failure:
+            try:
+                conn = self._local.conn = self._connect(create=False)
+            except sqlite3.Error:
+                conn = None  # the file is gone: read what the writer still holds
+        if conn is None:  # one connection holds the whole database: share it under the write lock
             with self._write_lock:
                 yield self._writer
             return
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._connect()
         yield conn
 
     def close(self):

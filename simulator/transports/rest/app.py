@@ -4,10 +4,14 @@ from __future__ import annotations
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from simulator.core.errors import StoreError
 from simulator.transports.rest.api import api
 from simulator.transports.rest.auth import install_auth
 from simulator.transports.rest.ingest import ingest
 from simulator.transports.rest.live import live
+
+
+RETRY_AFTER = 5  # seconds a sender is asked to wait after a 503: long enough for an operator's restart
 
 
 def create_app(runtime) -> Flask:
@@ -21,6 +25,13 @@ def create_app(runtime) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         return jsonify(error=exc.name, message=exc.description), exc.code
+
+    @app.errorhandler(StoreError)
+    def store_down(exc: StoreError):  # nothing was kept: the sender must try again, here or after a restart
+        app.logger.error("%s", exc)
+        response = jsonify(error="Service Unavailable", message=f"{exc}; this message was not kept: send it again")
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response, 503
 
     @app.errorhandler(Exception)
     def crash(exc: Exception):  # a bug must answer 500 and be logged, never take the server down
