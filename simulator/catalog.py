@@ -22,7 +22,13 @@ CATALOG: dict[str, RuleInfo] = {r.id: r for r in [
     RuleInfo("transport.auth", "error", "REST: missing or wrong X-Api-Key / Basic credentials (401, counted, body not kept)."),
     RuleInfo("transport.size", "error", "REST: body larger than the configured limit (413, counted, body not kept)."),
     RuleInfo("transport.media_type", "error", "REST: Content-Type is not JSON (415, counted, body not kept)."),
-    RuleInfo("json.parse", "error", "Body is not UTF-8, not JSON, or not a JSON object."),
+    RuleInfo("json.parse", "error",
+             "Body is not UTF-8, not JSON, not a JSON object, or nested deeper than 64 levels."),
+    RuleInfo("json.number", "error",
+             "A JSON number no double-precision parser can carry (beyond about 1.8e308) or with more than 4300 "
+             "digits; the body is not judged further."),
+    RuleInfo("json.duplicate_key", "warning",
+             "A key sent twice in one object: the last value is taken, as the CRM's parser does."),
     RuleInfo("schema.*", "error",
              "The event breaks its JSON Schema; the suffix is the keyword (schema.required, schema.type, "
              "schema.enum, schema.format, schema.minimum, schema.minLength, schema.exclusiveMinimum ...)."),
@@ -48,6 +54,11 @@ CATALOG: dict[str, RuleInfo] = {r.id: r for r in [
              "A Rollback whose amount or type differs from the event it reverses (the original amount is reversed)."),
     RuleInfo("round.currency_mismatch", "error", "An event in a different currency from the round's first event."),
     RuleInfo("round.game_mismatch", "warning", "An event with a different game_id from the round's first event."),
+    RuleInfo("ftsim.internal", "error",
+             "ftsim failed to judge the message: a bug in ftsim (the incident id in the message is in its log)."),
+    RuleInfo("ftsim.truncated", "info",
+             "More than 50 violations in one message: the rest are counted in this one, which takes the "
+             "severity of the worst of them."),
 ]}
 
 DEFAULT_SEVERITIES: dict[str, str] = {r.id: r.severity for r in CATALOG.values()}

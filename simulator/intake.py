@@ -5,57 +5,31 @@ transport may acknowledge (200, AMQP ack, Kafka commit) as soon as it returns, a
 """
 from __future__ import annotations
 
-import json
+import logging
+import secrets
 import threading
 from decimal import Decimal
 from typing import Callable, Iterable
 
-import orjson
-
 from . import ledger, rules
-from .contract.describe import json_kind
+from .contract.parse import parse
 from .contract.registry import Registry
 from .contract.validate import make_validator
 from .envelope import Envelope, Verdict
 from .errors import StoreError
 from .store.base import MessageRecord, Store
 from .timefmt import parse_rfc3339
-from .violations import Severities, Violation
+from .violations import Severities, Violation, capped
 
 LEDGERS = {"casino": ledger}  # event types whose events build rounds
 RETRY_RULES = ("activity.retry", "activity.duplicate")
+log = logging.getLogger("ftsim")
 
 
 def parse_body(raw: bytes) -> tuple[dict | None, Violation | None]:
-    try:
-        obj = orjson.loads(raw)  # strict RFC 8259: rejects invalid UTF-8, NaN and Infinity
-    except orjson.JSONDecodeError:
-        return None, _why_not_json(raw)
-    if not isinstance(obj, dict):
-        hint = "; send each event as a message of its own" if isinstance(obj, list) else ""
-        return None, Violation("json.parse", "", f"body: expected a JSON object, got {json_kind(obj)}{hint}")
-    return obj, None
-
-
-def _why_not_json(raw: bytes) -> Violation:
-    """The words for a body orjson refused: the slow, friendly path, taken only for bad input."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return Violation("json.parse", "", f"body: expected UTF-8 text, got the invalid byte "
-                                           f"0x{raw[e.start]:02x} at offset {e.start}")
-    try:
-        json.loads(text, parse_constant=_no_constants)
-        reason = "not valid JSON"
-    except ValueError as e:
-        reason = f"{e.msg} at line {e.lineno} column {e.colno}" if isinstance(e, json.JSONDecodeError) else str(e)
-    shown = text[:40] + ("..." if len(text) > 40 else "")
-    return Violation("json.parse", "", f"body: expected a JSON object, got text that is not JSON "
-                                       f"({reason}): {shown!r}")
-
-
-def _no_constants(name):
-    raise ValueError(f"{name} is not a JSON number")
+    """The old shape of parse.parse (payload, its first problem), kept for callers from before the move."""
+    payload, problems = parse(raw)
+    return payload, problems[0] if problems else None
 
 
 def _text(payload: dict | None, key: str) -> str | None:
@@ -149,27 +123,74 @@ class Intake:
 
     def judge(self, envelopes: Iterable[Envelope]) -> list[Verdict]:
         """Judge and store a batch in one transaction. Raises StoreError when nothing was committed."""
+        envelopes = list(envelopes)
         with self._lock:
-            with self.store.batch() as tx:
-                verdicts = [self._judge_one(tx, e) for e in envelopes]
+            try:
+                with self.store.batch() as tx:
+                    verdicts = [self._judge_one(tx, e) for e in envelopes]
+            except StoreError:
+                raise
+            except Exception:  # storing tripped a bug (judging bugs are caught per message): one at a time
+                log.exception("intake: a batch of %d failed to store; storing its messages one by one",
+                              len(envelopes))
+                verdicts = [self._store_alone(e) for e in envelopes]
             for fn in self._subscribers:
-                fn(verdicts)
+                try:
+                    fn(verdicts)
+                except Exception:  # committed already: a failing watcher must not make it look lost
+                    log.exception("intake: a subscriber failed on a committed batch")
         return verdicts
+
+    def _store_alone(self, env: Envelope) -> Verdict:
+        """One message in a transaction of its own; if even that trips a bug, it is stored unjudged, with
+        the verdict that says so, so that it is not delivered again and again."""
+        try:
+            with self.store.batch() as tx:
+                return self._judge_one(tx, env)
+        except StoreError:
+            raise
+        except Exception as exc:
+            found = self.severities.stamp([_internal(env, exc)])
+            with self.store.batch() as tx:
+                return self._record(tx, env, self.validators.get(env.marker), None, None, found,
+                                    not _has_error(found), False)
 
     def _judge_one(self, tx, env: Envelope) -> Verdict:
         if env.maybe_redelivered and env.delivery_key:
             prior = tx.delivery(env.delivery_key)
             if prior is not None:  # stored before a crash or lost ack: the verdict stands, counted once
                 return prior
-        found: list[Violation] = []
         validator = self.validators.get(env.marker)
+        try:
+            payload, timestamp, book, plan, found = self._examine(tx, env, validator)
+        except StoreError:
+            raise
+        except Exception as exc:  # a bug in ftsim: this message gets a verdict that says so, the batch goes on
+            payload = timestamp = book = plan = None
+            found = self.severities.stamp([_internal(env, exc)])
+        valid = not _has_error(found)
+        if plan is not None and valid:
+            book.apply(tx, plan)
+        duplicate = any(v.rule in RETRY_RULES for v in found)
+        return self._record(tx, env, validator, payload, timestamp, capped(found), valid, duplicate)
+
+    def _record(self, tx, env, validator, payload, timestamp, found, valid, duplicate) -> Verdict:
+        latency = (env.received_at - timestamp).total_seconds() * 1000 if timestamp else None
+        record = MessageRecord(env.channel, env.received_at, env.marker, env.raw, env.source,
+                               validator.event_type.name if validator else None, _text(payload, "activity_id"),
+                               _text(payload, "user_id"), _text(payload, "round_id"), valid, duplicate, found,
+                               latency, env.delivery_key)
+        return Verdict(tx.add_message(record), valid, found, duplicate, record.event)
+
+    def _examine(self, tx, env: Envelope, validator):
+        """Everything that judges and nothing that writes, so a bug here leaves the transaction untouched."""
+        found: list[Violation] = []
         if validator is None:
             got = "no type marker" if env.marker is None else f"type {env.marker!r}"
             found.append(Violation("transport.type", "", f"{env.channel}: expected the type marker "
                                    f"{self.markers} ({_MARKER_WHERE.get(env.channel, 'type')}), got {got}"))
-        payload, problem = parse_body(env.raw)
-        if problem:
-            found.append(problem)
+        payload, problems = parse(env.raw)
+        found += problems
         timestamp = book = plan = None
         if payload is not None and validator is not None:
             event_type = validator.event_type
@@ -186,16 +207,17 @@ class Intake:
                 found += self.severities.stamp(more)
         else:
             found = self.severities.stamp(found)
-        valid = not _has_error(found)
-        if plan is not None and valid:
-            book.apply(tx, plan)
-        duplicate = any(v.rule in RETRY_RULES for v in found)
-        latency = (env.received_at - timestamp).total_seconds() * 1000 if timestamp else None
-        record = MessageRecord(env.channel, env.received_at, env.marker, env.raw, env.source,
-                               validator.event_type.name if validator else None, _text(payload, "activity_id"),
-                               _text(payload, "user_id"), _text(payload, "round_id"), valid, duplicate, found,
-                               latency, env.delivery_key)
-        return Verdict(tx.add_message(record), valid, found, duplicate, record.event)
+        return payload, timestamp, book, plan, found
+
+
+def _internal(env: Envelope, exc: Exception) -> Violation:
+    """The verdict for a message ftsim failed to judge: the sender learns it is ftsim's bug, the log has why."""
+    incident = secrets.token_hex(4)
+    log.error("intake: could not judge a %s message (%s), incident %s", env.channel, env.source or "no source",
+              incident, exc_info=exc)
+    return Violation("ftsim.internal", "", f"ftsim could not judge this message: a bug in ftsim, not "
+                                           f"necessarily in the message ({type(exc).__name__}, incident "
+                                           f"{incident} in ftsim's log); please report it")
 
 
 def _has_error(found: list[Violation]) -> bool:

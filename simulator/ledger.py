@@ -72,7 +72,8 @@ class Event:
         if amount is None:  # lenient profile: amount is optional, so take the parts
             amount = sum((to_money(payload.get(k)) or ZERO for k in
                           ("wager_amount", "bonus_wager_amount", "locked_wager_amount")), ZERO)
-        canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+        # Decimal: a number no double or 64-bit int holds exactly (contract/parse.py), digested as its text
+        canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str)
         return cls(payload["activity_id"], payload["user_id"], payload.get("round_id"), payload["type"],
                    payload.get("status", "Approved") == "Rollback", amount, payload["currency"],
                    payload["game_id"], payload.get("is_round_end") is True, at,

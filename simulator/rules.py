@@ -9,6 +9,7 @@ import difflib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import islice
 from typing import Callable, Iterable
 
 from .money import to_money
@@ -16,6 +17,8 @@ from .violations import Violation
 
 FUTURE_SKEW = timedelta(seconds=5)
 PARTS = ("wager_amount", "bonus_wager_amount", "locked_wager_amount")
+SUGGEST_MAX = 5  # unknown fields worded one by one with a suggestion (~135 us each); the rest are summed up
+LISTED_MAX = 5  # of the rest, the names shown in the summary
 
 
 @dataclass(slots=True)
@@ -58,12 +61,25 @@ def amount_sum(f: Facts):
 
 @rule
 def unknown_fields(f: Facts):
-    for name in f.payload:
-        if name not in f.fields:
-            near = difflib.get_close_matches(name, sorted(f.fields), n=1, cutoff=0.75)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
-            yield Violation("payload.unknown_field", "/" + name.replace("~", "~0").replace("/", "~1"),
-                            f"{name}: not a field of the contract, ignored by the CRM{hint}")
+    extra = f.payload.keys() - f.fields  # a set operation in C: a 100,000-key body costs milliseconds, not seconds
+    if not extra:
+        return
+    names = [name for name in f.payload if name in extra] if len(extra) <= SUGGEST_MAX else None
+    if names is None:  # the first few in the sender's order, without walking all of them in Python
+        names = list(islice((name for name in f.payload if name in extra), SUGGEST_MAX + LISTED_MAX))
+    known = sorted(f.fields)
+    for name in names[:SUGGEST_MAX]:
+        near = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        yield Violation("payload.unknown_field", "/" + name.replace("~", "~0").replace("/", "~1"),
+                        f"{name}: not a field of the contract, ignored by the CRM{hint}")
+    rest = len(extra) - SUGGEST_MAX
+    if rest > 0:
+        listed = ", ".join(repr(n[:40]) for n in names[SUGGEST_MAX:])
+        more = ", ..." if rest > LISTED_MAX else ""
+        yield Violation("payload.unknown_field", "",
+                        f"body: {rest} more fields that are not in the contract, ignored by the CRM "
+                        f"(not suggested for, one by one): {listed}{more}")
 
 
 @rule
