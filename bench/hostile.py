@@ -38,6 +38,7 @@ def with_amount(text: str) -> bytes:
 def bodies() -> dict[str, bytes]:
     many = casino_event()
     many.update({f"x{i}": 1 for i in range(100_000)})
+    objects = orjson.dumps(casino_event(user_id="1234567890123456", meta={"a": [{"k": i} for i in range(60_000)]}))
     return {
         "valid event": json.dumps(casino_event()).encode(),
         "[ x10000 ] x10000": b"[" * 10000 + b"]" * 10000,
@@ -48,6 +49,11 @@ def bodies() -> dict[str, bytes]:
         "amount with 100,000 digits": with_amount("1" * 100_000),
         "amount 2^64+1": with_amount(str(2 ** 64 + 1)),
         "duplicate key": with_amount("20.0, \"amount\": 25.0"),
+        # the stdlib's slow path, made to run on a 700 KB-1 MB body: by a 16-digit string, by repeated keys,
+        # by a number no double holds in the last of 60,000 objects
+        "60k objects + 16-digit id": objects,
+        "60k objects, each a dup key": objects.replace(b'{"k":', b'{"k":1,"k":'),
+        "60k objects, last 1e999": objects.replace(b'{"k":59999', b'{"k":1e999'),
     }
 
 

@@ -7,6 +7,7 @@ event never moves a round, and a retry is counted once.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -15,6 +16,15 @@ import orjson
 
 from .money import ZERO, to_money
 from .violations import Violation
+
+
+def _canonical(payload: dict) -> bytes:
+    """Sorted compact JSON. contract/parse.py keeps numbers a double would round exactly: a Decimal is
+    written as its text, an integer beyond 64 bits (which orjson refuses) by the stdlib."""
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str)
+    except orjson.JSONEncodeError:
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
 @dataclass(slots=True)
@@ -72,8 +82,7 @@ class Event:
         if amount is None:  # lenient profile: amount is optional, so take the parts
             amount = sum((to_money(payload.get(k)) or ZERO for k in
                           ("wager_amount", "bonus_wager_amount", "locked_wager_amount")), ZERO)
-        # Decimal: a number no double or 64-bit int holds exactly (contract/parse.py), digested as its text
-        canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str)
+        canonical = _canonical(payload)
         return cls(payload["activity_id"], payload["user_id"], payload.get("round_id"), payload["type"],
                    payload.get("status", "Approved") == "Rollback", amount, payload["currency"],
                    payload["game_id"], payload.get("is_round_end") is True, at,

@@ -115,6 +115,19 @@ def test_duplicate_keys_are_found_however_they_are_written(raw, path):
     assert payload is not None and [(v.rule, v.path) for v in problems] == [("json.duplicate_key", path)]
 
 
+def test_repeated_keys_in_many_objects_list_five_and_count_the_rest():
+    raw = json.dumps({"a": [{"k": 1} for _ in range(20)]}).replace('{"k": 1}', '{"k": 0, "k": 1}').encode()
+    payload, problems = parse(raw)
+    assert payload == {"a": [{"k": 1}] * 20}
+    assert [v.path for v in problems[:5]] == [f"/a/{i}/k" for i in range(5)]
+    assert len(problems) == 6 and "15 more keys" in problems[-1].message
+
+
+def test_a_bad_number_deep_in_lists_is_named_by_its_path(judge):
+    [v] = judge(body_with(casino_event(meta={"x": [1, [2, 3]]}), "[2, 3]", "[2, 1e999]")).violations
+    assert v.rule == "json.number" and v.path == "/meta/x/1/1" and "1e999 is beyond" in v.message
+
+
 def test_strings_full_of_colons_are_no_duplicates():
     assert parse(b'{"a": "::", "b": {"c": ":\\":"}}') == ({"a": "::", "b": {"c": ':":'}}, [])
 

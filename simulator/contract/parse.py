@@ -18,7 +18,7 @@ from ..violations import Violation, pointer
 from .describe import json_kind
 
 MAX_DEPTH = 64  # Fast Track events are two or three levels deep; deeper is an attack or a bug in the sender
-MAX_DUPLICATES = 5  # duplicate-key warnings per message; the rest are counted in the last one
+MAX_DUPLICATES = 5  # objects whose repeated keys are listed; those in the others are counted in one more
 PATH_TOKENS = 20_000  # tokens the path finder reads for a body too deep for orjson; past that, an offset
 
 # One translation serves two byte counts: digits and dots become 0 (a number orjson may round has 16 or
@@ -62,8 +62,10 @@ def parse(raw: bytes) -> tuple[dict | None, list[Violation]]:
     folded = raw.translate(_FOLD)
     if folded.count(b"{") > MAX_DEPTH and not _DEPTH.is_valid(obj):
         return None, [_too_deep_at(obj)]
-    if _SIXTEEN in folded or _may_repeat_keys(raw, obj):
-        return _slow(raw)
+    numbers = _SIXTEEN in folded
+    keys = _may_repeat_keys(raw, obj)
+    if numbers or keys:
+        return _slow(raw, numbers, keys)
     return obj, []
 
 
@@ -145,87 +147,139 @@ def _number(text: str):
     return exact
 
 
-def _float(text: str):
+def _exact_float(text: str):
+    """A float where its shortest text is the sender's, else the exact Decimal (or a _Bad)."""
     value = _number(text)
     if isinstance(value, Decimal):
         as_float = float(value)
-        return as_float if Decimal(repr(as_float)) == value else value  # Decimal only where a float rounds
+        return as_float if Decimal(repr(as_float)) == value else value
     return value
 
 
 def _int(text: str):
-    value = _number(text)
-    if isinstance(value, Decimal):
-        return int(value) if int(value) in _INT64 else value  # orjson's digest takes 64-bit ints only
-    return value
+    """Only when some integer has more than 4300 digits (int() refuses it): to say which one."""
+    return int(text) if len(text) <= 4300 else _number(text)
 
 
 def _no_constants(name):
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _slow(raw: bytes) -> tuple[dict | None, list[Violation]]:
-    """The stdlib parser with hooks: exact numbers, repeated keys, and the words for a body that is not JSON."""
+def _slow(raw: bytes, numbers: bool = True, keys: bool = True, ints: bool = False):
+    """The stdlib parser with hooks: exact numbers (numbers), repeated keys (keys), and the words for a body
+    that is not JSON. Each hook is a Python call per float or per object, so only those needed run.
+    Integers need none: the stdlib reads them exactly (Python int) unless they pass 4300 digits (ints)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         return None, [Violation("json.parse", "", f"body: expected UTF-8 text, got the invalid byte "
                                                   f"0x{raw[e.start]:02x} at offset {e.start}")]
-    repeated: dict[int, list] = {}
+    # Repeated keys are found bottom-up, as the parser closes each object: an object's own, then those its
+    # children carried up, each with its path relative to it; the root ends with full paths, and no walk
+    # of the tree is needed. Only the first few objects with repeats are listed; the others are counted.
+    below: dict[int, list] = {}  # id of a container not yet claimed by its parent -> [(path, key, value)]
+    listed = [0]
+    more = [0]
+    bad: list = []
+
+    def claim(key, value, into: list) -> None:
+        todo = [((key,), value)]
+        while todo:
+            path, v = todo.pop()
+            entries = below.pop(id(v), None)
+            if entries:
+                into += [(path + p, k, kept) for p, k, kept in entries]
+            if type(v) is list and below:  # lists have no hook: the object holding one claims its items
+                todo += [(path + (i,), x) for i, x in enumerate(v) if id(x) in below or type(x) is list]
 
     def pairs(items):
-        obj = {}
-        for k, v in items:
-            if k in obj:
-                repeated.setdefault(id(obj), []).append(k)
-            obj[k] = v
+        obj = dict(items)
+        entries: list = []
+        if len(obj) != len(items):
+            if listed[0] < MAX_DUPLICATES:
+                listed[0] += 1
+                seen: set = set()
+                entries = [((k,), k, obj[k]) for k, _ in items if k in seen or seen.add(k)]
+            else:
+                more[0] += len(items) - len(obj)
+        if below:
+            for k, v in obj.items():
+                if type(v) is dict or type(v) is list or type(v) is _Bad:
+                    claim(k, v, entries)
+        if entries:
+            below[id(obj)] = entries
         return obj
 
+    def parse_float(text):
+        if len(text) < 16:  # at most 15 digits: the double's shortest text is the sender's text
+            value = float(text)
+            if value - value == 0:  # finite
+                return value
+        value = _exact_float(text)
+        if type(value) is _Bad:
+            bad.append(value)
+            below[id(value)] = [((), None, value)]  # carried up like a repeated key, to learn its path
+        return value
+
+    def parse_int(text):
+        value = _int(text)
+        if type(value) is _Bad:
+            bad.append(value)
+            below[id(value)] = [((), None, value)]
+        return value
+
+    hooks = {"parse_constant": _no_constants}
+    if numbers:
+        hooks["parse_float"] = parse_float
+    if ints:
+        hooks["parse_int"] = parse_int
+    if keys:
+        hooks["object_pairs_hook"] = pairs
     try:
-        obj = json.loads(text, parse_float=_float, parse_int=_int, parse_constant=_no_constants,
-                         object_pairs_hook=pairs)
+        obj = json.loads(text, **hooks)
     except RecursionError:
         return None, [_too_deep(raw)]
     except ValueError as e:
+        if not ints and "Exceeds the limit" in str(e):
+            return _slow(raw, numbers, keys, ints=True)
         reason = f"{e.msg} at line {e.lineno} column {e.colno}" if isinstance(e, json.JSONDecodeError) else str(e)
         shown = text[:40] + ("..." if len(text) > 40 else "")
         return None, [Violation("json.parse", "", f"body: expected a JSON object, got text that is not JSON "
                                                   f"({reason}): {shown!r}")]
     if type(obj) is not dict:
         return None, [_not_object(obj)]
-    payload, found = _findings(obj, repeated)  # first: a _Bad is no value jsonschema-rs can read
-    if payload is not None and not _DEPTH.is_valid(payload):  # jsonschema-rs reads Decimal as a number
-        return None, [_too_deep_at(payload)]
+    mine = below.get(id(obj), ())
+    if bad:
+        carried = next((kept for path, k, kept in mine if k is None), None)
+        if carried is None:  # no object hook ran (keys=False): walk the tree for it
+            return None, [_bad_number(obj)]
+        where = pointer(next(path for path, k, kept in mine if k is None))
+        return None, [Violation("json.number", where, f"{where[1:] or 'body'}: {carried.why}")]
+    found = [Violation("json.duplicate_key", pointer(path), f"{pointer(path)[1:]}: the key {k!r} is sent more "
+                       f"than once; the last value, {_shown(kept)}, is taken (as the CRM's parser does)",
+                       "warning") for path, k, kept in sorted(mine, key=lambda e: e[0])]
+    if more[0]:
+        found.append(Violation("json.duplicate_key", "", f"body: {more[0]} more keys sent more than once in "
+                                                         f"other objects (not listed); the last value is taken",
+                               "warning"))
+    payload = obj
+    if payload is not None and raw.translate(_FOLD).count(b"{") > MAX_DEPTH and not _DEPTH.is_valid(payload):
+        return None, [_too_deep_at(payload)]  # jsonschema-rs reads Decimal as a number
     return payload, found
 
 
-def _findings(obj: dict, repeated: dict[int, list]) -> tuple[dict | None, list[Violation]]:
-    """Walk the tree once (it is at most MAX_DEPTH deep): a bad number rejects the body, repeated keys warn."""
-    found: list[Violation] = []
-    dups = 0
+def _bad_number(obj):
+    """The json.number violation for the first number no double holds, found by a walk in document order
+    (such a body is refused, so the walk is paid only once per bad body)."""
     todo: list[tuple[tuple, object]] = [((), obj)]
     while todo:
         path, o = todo.pop()
-        if isinstance(o, _Bad):
+        if type(o) is _Bad:
             where = pointer(path)
-            return None, [Violation("json.number", where, f"{where[1:] or 'body'}: {o.why}")]
-        if type(o) is dict:
-            for k in repeated.get(id(o), ()):
-                dups += 1
-                if dups <= MAX_DUPLICATES:
-                    where = pointer(path + (k,))
-                    found.append(Violation("json.duplicate_key", where,
-                                           f"{where[1:] or k}: the key {k!r} is sent more than once; the last "
-                                           f"value, {_shown(o[k])}, is taken (as the CRM's parser does)",
-                                           "warning"))
-            todo.extend((path + (k,), v) for k, v in o.items() if type(v) in _NESTED)
-        elif type(o) is list:
-            todo.extend((path + (i,), v) for i, v in enumerate(o) if type(v) in _NESTED)
-    if dups > MAX_DUPLICATES:
-        found.append(Violation("json.duplicate_key", "", f"body: {dups - MAX_DUPLICATES} more keys sent more "
-                                                         f"than once (not listed); the last value is taken",
-                               "warning"))
-    return obj, found
+            return Violation("json.number", where, f"{where[1:] or 'body'}: {o.why}")
+        items = o.items() if type(o) is dict else enumerate(o)
+        todo += reversed([(path + (k,), v) for k, v in items if type(v) in _NESTED])
+    raise AssertionError("a bad number was parsed but is not in the tree")
 
 
 _NESTED = (dict, list, _Bad)
