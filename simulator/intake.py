@@ -6,15 +6,15 @@ transport may acknowledge (200, AMQP ack, Kafka commit) as soon as it returns, a
 from __future__ import annotations
 
 import hashlib
-import json
+import logging
+import secrets
 import threading
 from decimal import Decimal
 from typing import Callable, Iterable
 
-import orjson
 
 from simulator.contract import rules
-from simulator.contract.describe import json_kind
+from simulator.contract.parse import canonical, parse
 from simulator.contract.plugin import Facts
 from simulator.contract.registry import Registry
 from simulator.contract.validate import make_validator
@@ -22,41 +22,16 @@ from simulator.core.envelope import Envelope, Verdict
 from simulator.core.errors import StoreError
 from simulator.store.base import MessageRecord, Store
 from simulator.core.timefmt import parse_rfc3339
-from simulator.core.violations import Severities, Violation
+from simulator.core.violations import Severities, Violation, capped
 
 RETRY_RULES = ("activity.retry", "activity.duplicate")
+log = logging.getLogger("ftsim")
 
 
 def parse_body(raw: bytes) -> tuple[dict | None, Violation | None]:
-    try:
-        obj = orjson.loads(raw)  # strict RFC 8259: rejects invalid UTF-8, NaN and Infinity
-    except orjson.JSONDecodeError:
-        return None, _why_not_json(raw)
-    if not isinstance(obj, dict):
-        hint = "; send each event as a message of its own" if isinstance(obj, list) else ""
-        return None, Violation("json.parse", "", f"body: expected a JSON object, got {json_kind(obj)}{hint}")
-    return obj, None
-
-
-def _why_not_json(raw: bytes) -> Violation:
-    """The words for a body orjson refused: the slow, friendly path, taken only for bad input."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return Violation("json.parse", "", f"body: expected UTF-8 text, got the invalid byte "
-                                           f"0x{raw[e.start]:02x} at offset {e.start}")
-    try:
-        json.loads(text, parse_constant=_no_constants)
-        reason = "not valid JSON"
-    except ValueError as e:
-        reason = f"{e.msg} at line {e.lineno} column {e.colno}" if isinstance(e, json.JSONDecodeError) else str(e)
-    shown = text[:40] + ("..." if len(text) > 40 else "")
-    return Violation("json.parse", "", f"body: expected a JSON object, got text that is not JSON "
-                                       f"({reason}): {shown!r}")
-
-
-def _no_constants(name):
-    raise ValueError(f"{name} is not a JSON number")
+    """The old shape of parse.parse (payload, its first problem), kept for callers from before the move."""
+    payload, problems = parse(raw)
+    return payload, problems[0] if problems else None
 
 
 def _text(payload: dict | None, key: str) -> str | None:
@@ -151,20 +126,75 @@ class Intake:
 
     def judge(self, envelopes: Iterable[Envelope]) -> list[Verdict]:
         """Judge and store a batch in one transaction. Raises StoreError when nothing was committed."""
+        envelopes = list(envelopes)
         with self._lock:
-            with self.store.batch() as tx:
-                verdicts = [self._judge_one(tx, e) for e in envelopes]
+            try:
+                with self.store.batch() as tx:
+                    verdicts = [self._judge_one(tx, e) for e in envelopes]
+            except StoreError:
+                raise
+            except Exception:  # storing tripped a bug (judging bugs are caught per message): one at a time
+                log.exception("intake: a batch of %d failed to store; storing its messages one by one",
+                              len(envelopes))
+                verdicts = [self._store_alone(e) for e in envelopes]
             for fn in self._subscribers:
-                fn(verdicts)
+                try:
+                    fn(verdicts)
+                except Exception:  # committed already: a failing watcher must not make it look lost
+                    log.exception("intake: a subscriber failed on a committed batch")
         return verdicts
+
+    def _store_alone(self, env: Envelope) -> Verdict:
+        """One message in a transaction of its own; if even that trips a bug, it is stored unjudged, with
+        the verdict that says so, so that it is not delivered again and again."""
+        try:
+            with self.store.batch() as tx:
+                return self._judge_one(tx, env)
+        except StoreError:
+            raise
+        except Exception as exc:
+            found = self.severities.stamp([_internal(env, exc)])
+            with self.store.batch() as tx:
+                return self._record(tx, env, None, None, None, found,
+                                    not _has_error(found), False)
 
     def _judge_one(self, tx, env: Envelope) -> Verdict:
         if env.maybe_redelivered and env.delivery_key:
             prior = tx.delivery(env.delivery_key)
             if prior is not None:  # stored before a crash or lost ack: the verdict stands, counted once
                 return prior
+        try:
+            payload, event_type, timestamp, found, plans, remember = self._examine(tx, env)
+        except StoreError:
+            raise
+        except Exception as exc:  # a bug in ftsim: this message gets a verdict that says so, the batch goes on
+            payload = event_type = timestamp = remember = None
+            plans = []
+            found = self.severities.stamp([_internal(env, exc)])
+        valid = not _has_error(found)
+        if valid:
+            for book, plan in plans:
+                book.apply(tx, plan)
+            if remember is not None:
+                tx.put(f"seen.{event_type.name}", remember[0], {"digest": remember[1]},
+                       user_id=_text(payload, "user_id"))
+        duplicate = any(v.rule in RETRY_RULES for v in found)
+        return self._record(tx, env, event_type, payload, timestamp, capped(found), valid, duplicate)
+
+    def _record(self, tx, env, event_type, payload, timestamp, found, valid, duplicate) -> Verdict:
+        latency = (env.received_at - timestamp).total_seconds() * 1000 if timestamp else None
+        ref = event_type.ref if event_type is not None else None
+        record = MessageRecord(env.channel, env.received_at, env.marker, env.raw, env.source,
+                               event_type.name if event_type else None, _text(payload, ref) if ref else None,
+                               _text(payload, "user_id"), _text(payload, "round_id"), valid, duplicate, found,
+                               latency, env.delivery_key)
+        return Verdict(tx.add_message(record), valid, found, duplicate, record.event)
+
+    def _examine(self, tx, env: Envelope):
+        """Everything that judges and nothing that writes, so a bug here leaves the transaction untouched:
+        (payload, type, timestamp, violations, [(book, plan)] to apply, (identity, digest) to remember)."""
         found: list[Violation] = []
-        payload, problem = parse_body(env.raw)
+        payload, problems = parse(env.raw)
         if env.type_name is not None:
             event_type = self.registry.types[env.type_name]
         else:
@@ -173,10 +203,9 @@ class Intake:
             got = "no type marker" if env.marker is None else f"type {env.marker!r}"
             found.append(Violation("transport.type", "", f"{env.channel}: expected the type marker "
                                    f"{self.markers} ({_MARKER_WHERE.get(env.channel, 'type')}), got {got}"))
-        if problem:
-            found.append(problem)
-        timestamp = book = plan = remember = None
-        shared_plans: list = []
+        found += problems
+        timestamp = remember = None
+        plans: list = []
         if payload is not None and event_type is not None:
             found += self.validators[event_type.name].violations(payload)
             timestamp = parse_rfc3339(payload.get("timestamp"))
@@ -191,33 +220,15 @@ class Intake:
                 if seen is not None:
                     found += self.severities.stamp(seen[0])
                     remember, book = seen[1], (None if seen[0] else book)
-                if book is not None:
-                    more, plan = book.judge(tx, facts)
+                for judge in ((book,) if book is not None else ()) + self.registry.shared:
+                    more, plan = judge.judge(tx, facts)
                     found += self.severities.stamp(more)
-                for shared in self.registry.shared:
-                    more, shared_plan = shared.judge(tx, facts)
-                    found += self.severities.stamp(more)
-                    if shared_plan is not None:
-                        shared_plans.append((shared, shared_plan))
+                    if plan is not None:
+                        plans.append((judge, plan))
         else:
             found = self.severities.stamp(found)
-        valid = not _has_error(found)
-        if valid:
-            if plan is not None:
-                book.apply(tx, plan)
-            for shared, shared_plan in shared_plans:
-                shared.apply(tx, shared_plan)
-            if remember is not None:
-                tx.put(f"seen.{event_type.name}", remember[0], {"digest": remember[1]},
-                       user_id=_text(payload, "user_id"))
-        duplicate = any(v.rule in RETRY_RULES for v in found)
-        latency = (env.received_at - timestamp).total_seconds() * 1000 if timestamp else None
-        ref = event_type.ref if event_type is not None else None
-        record = MessageRecord(env.channel, env.received_at, env.marker, env.raw, env.source,
-                               event_type.name if event_type else None, _text(payload, ref) if ref else None,
-                               _text(payload, "user_id"), _text(payload, "round_id"), valid, duplicate, found,
-                               latency, env.delivery_key)
-        return Verdict(tx.add_message(record), valid, found, duplicate, record.event)
+        return payload, event_type, timestamp, found, plans, remember
+
 
     @staticmethod
     def _seen_before(tx, event_type, payload) -> tuple[list[Violation], tuple | None] | None:
@@ -227,7 +238,7 @@ class Intake:
         key = event_type.identity(payload)
         if key is None:
             return None
-        digest = hashlib.blake2b(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+        digest = hashlib.blake2b(canonical(payload), digest_size=16).hexdigest()
         prior = tx.get(f"seen.{event_type.name}", key)
         if prior is None:
             return [], (key, digest)
@@ -239,6 +250,15 @@ class Intake:
                                                        f"different payload; expected a unique id per event (or "
                                                        f"the same payload for a retry)")], None
 
+
+def _internal(env: Envelope, exc: Exception) -> Violation:
+    """The verdict for a message ftsim failed to judge: the sender learns it is ftsim's bug, the log has why."""
+    incident = secrets.token_hex(4)
+    log.error("intake: could not judge a %s message (%s), incident %s", env.channel, env.source or "no source",
+              incident, exc_info=exc)
+    return Violation("ftsim.internal", "", f"ftsim could not judge this message: a bug in ftsim, not "
+                                           f"necessarily in the message ({type(exc).__name__}, incident "
+                                           f"{incident} in ftsim's log); please report it")
 
 def _has_error(found: list[Violation]) -> bool:
     return any(v.severity == "error" for v in found)

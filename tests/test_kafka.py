@@ -59,6 +59,25 @@ def test_a_poison_message_is_stored_with_its_parse_error_and_committed(kafka_ser
     wait_for(lambda: committed(kafka_bootstrap, "poison", kafka_topic) == 3, what="the offsets past them committed")
 
 
+def test_hostile_bodies_and_a_judging_bug_never_stall_the_topic(kafka_server, kafka_bootstrap, kafka_topic,
+                                                                monkeypatch):
+    """Deep bodies (orjson refuses one, the other breaks its digest) and a rule that raises (injected)."""
+    from simulator.contract import rules
+
+    from tests.test_hostile_bodies import BRACKETS, boom_on, nested
+
+    monkeypatch.setattr(rules, "RULES", rules.RULES + [boom_on("bug")])
+    publish_kafka(kafka_bootstrap, kafka_topic, [BRACKETS, casino_event(activity_id="deep", meta=nested(300)),
+                                                 casino_event(activity_id="bug")]
+                  + [casino_event(activity_id=f"after-{i}") for i in range(5)], key=b"one-partition")
+    server = kafka_server(kafka_group="hostile")
+    wait_for(lambda: received(server) == 8, what="all 8 messages judged")
+    counts = server.runtime.store.counts()
+    assert counts["by_rule"]["json.parse"]["messages"] == 2 and counts["by_rule"]["ftsim.internal"]["messages"] == 1
+    assert counts["valid"] == 5
+    wait_for(lambda: committed(kafka_bootstrap, "hostile", kafka_topic) == 8, what="the offsets past them committed")
+
+
 def test_a_store_failure_reads_the_batch_again_until_it_is_stored(kafka_server, kafka_bootstrap, kafka_topic):
     """A failing store cannot be produced on demand by a real SQLite file; the fault is injected once."""
     server = kafka_server()

@@ -40,6 +40,27 @@ def test_a_poison_message_is_stored_with_its_parse_error_and_acked(start_server,
     assert server.runtime.channels["rabbit"].extra.get("redelivered", 0) == 0
 
 
+def test_hostile_bodies_and_a_judging_bug_never_stall_the_queue(start_server, rabbit_url, rabbit_queue,
+                                                                 monkeypatch):
+    """Deep bodies (orjson refuses one, the other breaks its digest) and a rule that raises (injected)."""
+    from simulator.contract import rules
+
+    from tests.test_hostile_bodies import BRACKETS, boom_on, nested
+
+    monkeypatch.setattr(rules, "RULES", rules.RULES + [boom_on("bug")])
+    publish_rabbit(rabbit_url, rabbit_queue, [BRACKETS, casino_event(activity_id="deep", meta=nested(300)),
+                                              casino_event(activity_id="bug")]
+                   + [casino_event(activity_id=f"after-{i}") for i in range(5)])
+    server = start_server(rabbit=rabbit_url, rabbit_queue=rabbit_queue)
+    wait_for(lambda: received(server) == 8, what="all 8 messages judged")
+    counts = server.runtime.store.counts()
+    assert counts["by_rule"]["json.parse"]["messages"] == 2 and counts["by_rule"]["ftsim.internal"]["messages"] == 1
+    assert counts["valid"] == 5
+    server.stop()
+    assert queue_depth(rabbit_url, rabbit_queue) == 0
+    assert server.runtime.channels["rabbit"].extra.get("redelivered", 0) == 0
+
+
 def test_a_store_failure_leaves_the_batch_with_the_broker_until_it_is_stored(start_server, rabbit_url,
                                                                                 rabbit_queue):
     """A failing store cannot be produced on demand by a real SQLite file; the fault is injected once."""

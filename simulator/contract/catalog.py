@@ -16,7 +16,13 @@ COMMON: dict[str, RuleInfo] = {r.id: r for r in [
     RuleInfo("transport.auth", "error", "REST: missing or wrong X-Api-Key / Basic credentials (401, counted, body not kept)."),
     RuleInfo("transport.size", "error", "REST: body larger than the configured limit (413, counted, body not kept)."),
     RuleInfo("transport.media_type", "error", "REST: Content-Type is not JSON (415, counted, body not kept)."),
-    RuleInfo("json.parse", "error", "Body is not UTF-8, not JSON, or not a JSON object."),
+    RuleInfo("json.parse", "error",
+             "Body is not UTF-8, not JSON, not a JSON object, or nested deeper than 64 levels."),
+    RuleInfo("json.number", "error",
+             "A JSON number no double-precision parser can carry (beyond about 1.8e308) or with more than 4300 "
+             "digits; the body is not judged further."),
+    RuleInfo("json.duplicate_key", "warning",
+             "A key sent twice in one object: the last value is taken, as the CRM's parser does."),
     RuleInfo("schema.*", "error",
              "The event breaks its JSON Schema; the suffix is the keyword (schema.required, schema.type, "
              "schema.enum, schema.format, schema.minimum, schema.minLength, schema.exclusiveMinimum ...)."),
@@ -29,6 +35,11 @@ COMMON: dict[str, RuleInfo] = {r.id: r for r in [
              "The same activity_id with the same payload again: a retry, recorded but counted once in rounds."),
     RuleInfo("activity.duplicate", "error",
              "The same activity_id with a different payload (other than a Rollback of it): not counted."),
+    RuleInfo("ftsim.internal", "error",
+             "ftsim failed to judge the message: a bug in ftsim (the incident id in the message is in its log)."),
+    RuleInfo("ftsim.truncated", "info",
+             "More than 50 violations in one message: the rest are counted in this one, which takes the "
+             "severity of the worst of them."),
 ]}
 
 

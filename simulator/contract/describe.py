@@ -9,6 +9,8 @@ import difflib
 import json
 import re
 from dataclasses import dataclass
+from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from simulator.core.violations import Violation, pointer
@@ -32,7 +34,7 @@ def json_kind(value: Any) -> str:
         return "boolean"
     if isinstance(value, int):
         return "integer"
-    if isinstance(value, float):
+    if isinstance(value, (float, Decimal)):  # Decimal: a number parse.py keeps exact
         return "number"
     if isinstance(value, str):
         return "string"
@@ -42,6 +44,11 @@ def json_kind(value: Any) -> str:
 
 
 def shown(value: Any) -> str:
+    # Only the start is shown, so only the start is written: a 100,000-item array must not cost milliseconds.
+    if isinstance(value, list) and len(value) > 60:
+        value = value[:60]
+    elif isinstance(value, dict) and len(value) > 30:
+        value = dict(islice(value.items(), 30))
     text = json.dumps(value, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
 

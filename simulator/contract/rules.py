@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import difflib
 from datetime import timedelta
+from itertools import islice
 
 from simulator.contract.plugin import Facts, Rule
 from simulator.core.violations import Violation
 
 FUTURE_SKEW = timedelta(seconds=5)
+SUGGEST_MAX = 5  # unknown fields worded one by one with a suggestion (~135 us each); the rest are summed up
+LISTED_MAX = 5  # of the rest, the names shown in the summary
 RULES: list[Rule] = []
 
 
@@ -31,12 +34,25 @@ def check(facts: Facts) -> list[Violation]:
 @rule
 def unknown_fields(f: Facts):
     fields = f.event_type.fields
-    for name in f.payload:
-        if name not in fields:
-            near = difflib.get_close_matches(name, sorted(fields), n=1, cutoff=0.75)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
-            yield Violation("payload.unknown_field", "/" + name.replace("~", "~0").replace("/", "~1"),
-                            f"{name}: not a field of the contract, ignored by the CRM{hint}")
+    extra = f.payload.keys() - fields  # a set operation in C: a 100,000-key body costs milliseconds, not seconds
+    if not extra:
+        return
+    names = [name for name in f.payload if name in extra] if len(extra) <= SUGGEST_MAX else None
+    if names is None:  # the first few in the sender's order, without walking all of them in Python
+        names = list(islice((name for name in f.payload if name in extra), SUGGEST_MAX + LISTED_MAX))
+    known = sorted(fields)
+    for name in names[:SUGGEST_MAX]:
+        near = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        yield Violation("payload.unknown_field", "/" + name.replace("~", "~0").replace("/", "~1"),
+                        f"{name}: not a field of the contract, ignored by the CRM{hint}")
+    rest = len(extra) - SUGGEST_MAX
+    if rest > 0:
+        listed = ", ".join(repr(n[:40]) for n in names[SUGGEST_MAX:])
+        more = ", ..." if rest > LISTED_MAX else ""
+        yield Violation("payload.unknown_field", "",
+                        f"body: {rest} more fields that are not in the contract, ignored by the CRM "
+                        f"(not suggested for, one by one): {listed}{more}")
 
 
 @rule

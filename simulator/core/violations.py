@@ -67,3 +67,23 @@ class Severities:
             if level != "off":
                 out.append(v if v.severity == level else Violation(v.rule, v.path, v.message, level, v.source))
         return out
+
+
+MAX_PER_MESSAGE = 50  # violations stored per message; the rest become one summary
+_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def capped(found: list[Violation], limit: int = MAX_PER_MESSAGE) -> list[Violation]:
+    """At most `limit` violations and one `ftsim.truncated` standing for the rest, as severe as the worst of
+    them: a hostile body must not cost thousands of stored rows, and a reader needs the first few anyway."""
+    if len(found) <= limit:
+        return found
+    rest = found[limit:]
+    counts: dict[str, int] = {}
+    for v in rest:
+        counts[v.rule] = counts.get(v.rule, 0) + 1
+    worst = min((v.severity for v in rest), key=lambda s: _RANK.get(s, 0))
+    by_rule = ", ".join(f"{rule} x{n}" for rule, n in sorted(counts.items(), key=lambda kv: -kv[1])[:5])
+    more = ", ..." if len(counts) > 5 else ""
+    return found[:limit] + [Violation("ftsim.truncated", "", f"body: {len(rest)} more violations not listed "
+                                                             f"({by_rule}{more})", worst)]

@@ -399,7 +399,7 @@ def _message(r) -> dict:
     raw = bytes(r[8])
     try:
         payload = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # a body nested too deep for the stdlib is shown as text
         payload = None
     out = {"id": r[0], "channel": r[1], "received_at": r[2], "activity_id": r[3], "user_id": r[4],
            "round_id": r[5], "valid": bool(r[6]), "violations": json.loads(r[7]), "payload": payload,

@@ -91,6 +91,11 @@ class Listener:
             self.state.error = str(exc)
             log.error("%s: %s; %d messages left for the broker to deliver again", self.name, exc, len(envelopes))
             return None
+        except Exception as exc:  # intake gives a message it cannot judge a verdict; this is storing gone wrong
+            self.state.error = f"store: {type(exc).__name__} (a bug in ftsim, see the log)"
+            log.exception("%s: storing a batch of %d failed; left for the broker to deliver again after a "
+                          "pause", self.name, len(envelopes))
+            return None
         self.store_backoff.reset()
         self.state.consumed += len(verdicts)
         again = sum(1 for v in verdicts if v.redelivered)

@@ -1,6 +1,8 @@
 """The Flask application: the CRM's ingest endpoints, the query API and the live page."""
 from __future__ import annotations
 
+import secrets
+
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -35,7 +37,11 @@ def create_app(runtime) -> Flask:
 
     @app.errorhandler(Exception)
     def crash(exc: Exception):  # a bug must answer 500 and be logged, never take the server down
-        app.logger.exception("unhandled error")
-        return jsonify(error="Internal Server Error", message=f"{type(exc).__name__}: {exc}"), 500
+        # The exception's text may hold internals (paths, SQL, payload); the client gets an id to quote.
+        incident = secrets.token_hex(4)
+        app.logger.exception("unhandled error, incident %s", incident)
+        return jsonify(error="Internal Server Error", incident=incident,
+                       message=f"ftsim failed on this request (a bug in ftsim); incident {incident} is in "
+                               f"ftsim's log"), 500
 
     return app

@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-import orjson
 
 from simulator.core.money import ZERO, to_money
+from simulator.contract.parse import canonical
 from simulator.contract.plugin import Facts, ReadinessItem
 from simulator.core.violations import Violation
 
@@ -73,11 +73,11 @@ class Event:
         if amount is None:  # lenient profile: amount is optional, so take the parts
             amount = sum((to_money(payload.get(k)) or ZERO for k in
                           ("wager_amount", "bonus_wager_amount", "locked_wager_amount")), ZERO)
-        canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+        body = canonical(payload)
         return cls(payload["activity_id"], payload["user_id"], payload.get("round_id"), payload["type"],
                    payload.get("status", "Approved") == "Rollback", amount, payload["currency"],
                    payload["game_id"], payload.get("is_round_end") is True, at,
-                   hashlib.blake2b(canonical, digest_size=16).hexdigest())
+                   hashlib.blake2b(body, digest_size=16).hexdigest())
 
 
 @dataclass(slots=True)
