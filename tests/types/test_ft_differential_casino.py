@@ -190,3 +190,11 @@ def test_timestamp_lax_fires_exactly_on_values_ft_takes_that_rfc3339_does_not():
         seen += lax
         assert ("timestamp.lax" in _rule_ids(message)) is lax, kind
     assert seen >= 100
+
+
+def test_both_engines_word_every_ft_violation_alike():
+    rust, python = make_validator(CASINO, "ft", "rust"), make_validator(CASINO, "ft", "python")
+    differ = [kind for kind, m in CORPUS
+              if sorted((v.rule, v.path, v.message, v.source) for v in rust.violations(m))
+              != sorted((v.rule, v.path, v.message, v.source) for v in python.violations(m))]
+    assert differ == []
