@@ -60,7 +60,7 @@ def latency(f: Facts):
 
 def _lax_fields(f: Facts) -> tuple[tuple[str, ...], ...]:
     """Top-level and nested object fields whose schema under the profile has format ft-date-time."""
-    key = (f.event_type.name, f.profile)
+    key = (f.event_type.name, id(f.event_type.document), f.profile)
     found = _LAX_FIELDS.get(key)
     if found is None:
         defs = f.event_type.document["$defs"]
@@ -68,7 +68,7 @@ def _lax_fields(f: Facts) -> tuple[tuple[str, ...], ...]:
     return found
 
 
-_LAX_FIELDS: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {}
+_LAX_FIELDS: dict[tuple[str, int, str], tuple[tuple[str, ...], ...]] = {}
 
 
 def _format_paths(defs: dict, node: dict, at: tuple[str, ...], depth: int = 0):
@@ -106,7 +106,8 @@ def lax_timestamps(f: Facts):
         if not isinstance(value, str) or parse_rfc3339(value) is not None or not ft_date_time(value):
             continue
         name = at[-1]
-        unread = "; ftsim reads no time from it, so latency is not judged" if at == ("timestamp",) else ""
+        unread = ("; ftsim reads no time from it: latency is not judged, and state built from the event's time "
+                  "(casino rounds) leaves it out") if at == ("timestamp",) else ""
         yield Violation("timestamp.lax", pointer(at),
                         f"{name}: FT's validator takes {value!r}, but it is not RFC 3339: {_lax_reason(value)}; "
                         f"expected a date-time such as 2015-03-02T08:27:58.721607Z (the strict and lenient "
@@ -126,12 +127,12 @@ def empty_ref(f: Facts):
                     f"new events")
 
 
-_REFUSES_EMPTY: dict[tuple[str, str], bool] = {}
+_REFUSES_EMPTY: dict[tuple[str, int, str], bool] = {}
 
 
 def _schema_refuses_empty(f: Facts, ref: str) -> bool:
     """Whether the profile's own schema already refuses "" for the field (then schema.minLength says so)."""
-    key = (f.event_type.name, f.profile)
+    key = (f.event_type.name, id(f.event_type.document), f.profile)
     known = _REFUSES_EMPTY.get(key)
     if known is None:
         defs = f.event_type.document["$defs"]

@@ -143,6 +143,17 @@ class TestTimestampLax:
         assert (lax.path, lax.severity) == ("/timestamp", "warning")
         assert "FT's validator takes '2015-03-02T8:27:58.721607Z', but it is not RFC 3339" in lax.message
         assert "the hour has one digit" in lax.message and "latency is not judged" in lax.message
+        assert "casino rounds" in lax.message
+
+    def test_an_event_with_a_lax_timestamp_joins_no_round_as_the_warning_says(self, make_settings, tmp_path):
+        from simulator.runtime import Runtime
+        from tests.conftest import judge_with
+        rt = Runtime(make_settings(profile="ft", db=str(tmp_path / "lax.db")))
+        try:
+            assert judge_with(rt)(casino_event(round_id="r-lax", timestamp=DOCS_EXAMPLE_STAMP)).valid
+            assert rt.store.rounds(round_id="r-lax") == []
+        finally:
+            rt.close()
 
     @pytest.mark.parametrize("stamp,words", [("2015-03-02", "a bare date"), ("08:27:58", "a bare time"),
                                              ("8:27:58Z", "a bare time, with no date")])
