@@ -40,7 +40,7 @@ class TestIngest:
         assert status == 400 and not body["accepted"]
         assert {(v["rule"], v["path"]) for v in body["violations"]} == {("schema.enum", "/currency"),
                                                                         ("schema.type", "/amount")}
-        assert all(set(v) == {"rule", "path", "message", "severity"} for v in body["violations"])
+        assert all(set(v) == {"rule", "path", "message", "severity", "source"} for v in body["violations"])
 
     def test_accept_invalid_answers_200_but_still_records_the_violations(self, start_server):
         client = Client(start_server(accept_invalid=True).url)

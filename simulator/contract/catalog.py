@@ -31,6 +31,12 @@ COMMON: dict[str, RuleInfo] = {r.id: r for r in [
     RuleInfo("latency.budget", "warning",
              "Received more than the latency budget (default 1 s) after the event's timestamp."),
     RuleInfo("timestamp.future", "warning", "The event's timestamp is more than 5 s ahead of ftsim's clock."),
+    RuleInfo("timestamp.lax", "warning",
+             "Profile ft: a date-time FT's validator takes but RFC 3339 does not (the docs' one-digit hour, a bare "
+             "date, a bare time); ftsim reads no time from it (no latency check; casino rounds leave it out)."),
+    RuleInfo("activity.empty_id", "error",
+             "The event's id (casino: activity_id) is an empty string where the profile's schema lets it through "
+             "(FT's validator does): it cannot be de-duplicated."),
     RuleInfo("activity.retry", "info",
              "The same activity_id with the same payload again: a retry, recorded but counted once in rounds."),
     RuleInfo("activity.duplicate", "error",

@@ -77,6 +77,26 @@ def why_not_rfc3339(text: str) -> str:
     return "the layout must be YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM)"
 
 
+def why_not_ft_date_time(text: str) -> str:
+    """The most likely reason FT's validator (Go's time.Parse, see formats.py) refuses a date-time."""
+    if not isinstance(text, str):
+        return ""
+    if re.search(r"\d[tz]|\dt\d", text) or text.endswith("z"):
+        return "FT's validator reads 'T' and 'Z' in upper case only"
+    if re.match(r"^\d{4}-\d{2}-\d{2} \d", text):
+        return "date and time must be separated by 'T', not a space"
+    if re.match(r"^\d{4}-\d{2}-\d{2}T[\d:.]+$", text):
+        return "the time zone is missing (add Z for UTC)"
+    if re.match(r"^\d+(\.\d+)?$", text):
+        return "epoch numbers are not accepted; send an RFC 3339 string"
+    if re.search(r":60(\.\d+)?([Z+-]|$)", text):
+        return "FT's validator takes no leap second (:60)"
+    if re.match(r"^(\d{4}-\d{2}-\d{2})?T?\d{1,2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$", text) or \
+            re.match(r"^\d{4}-\d{2}-\d{2}$", text):
+        return "a date or time field is out of range"
+    return "the layout must be YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM)"
+
+
 def word(problem: Problem, required_by: dict[str, str] | None = None) -> tuple[str, str]:
     """(JSON Pointer, sentence) for one problem."""
     kw, loc, value, exp = problem.keyword, problem.location, problem.value, problem.expected
@@ -110,6 +130,9 @@ def word(problem: Problem, required_by: dict[str, str] | None = None) -> tuple[s
         if exp == "date-time":
             return pointer(loc), (f"{name}: expected an RFC 3339 date-time such as 2015-03-02T08:27:58.721607Z, "
                                   f"{got(value)}: {why_not_rfc3339(value)}")
+        if exp == "ft-date-time":
+            return pointer(loc), (f"{name}: expected a date-time FT's validator takes, such as "
+                                  f"2015-03-02T08:27:58.721607Z, {got(value)}: {why_not_ft_date_time(value)}")
         return pointer(loc), f"{name}: expected a valid {exp}, {got(value)}"
     if kw == "minimum":
         return pointer(loc), f"{name}: expected a number >= {exp}, {got(value)}"

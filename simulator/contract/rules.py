@@ -6,11 +6,14 @@ what came before live in the type's book, because they read and change stored st
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import timedelta
 from itertools import islice
 
-from simulator.contract.plugin import Facts, Rule
-from simulator.core.violations import Violation
+from simulator.contract.formats import ft_date_time
+from simulator.contract.plugin import Facts, Rule, _resolve
+from simulator.core.timefmt import parse_rfc3339
+from simulator.core.violations import Violation, pointer
 
 FUTURE_SKEW = timedelta(seconds=5)
 SUGGEST_MAX = 5  # unknown fields worded one by one with a suggestion (~135 us each); the rest are summed up
@@ -69,3 +72,87 @@ def latency(f: Facts):
         yield Violation("timestamp.future", "/timestamp",
                         f"timestamp: {ahead:.3f} s ahead of the time it was received; "
                         f"expected the time the event happened (check the sender's clock and time zone)")
+
+
+def _lax_fields(f: Facts) -> tuple[tuple[str, ...], ...]:
+    """Top-level and nested object fields whose schema under the profile has format ft-date-time."""
+    key = (f.event_type.name, id(f.event_type.document), f.profile)
+    found = _LAX_FIELDS.get(key)
+    if found is None:
+        defs = f.event_type.document["$defs"]
+        found = _LAX_FIELDS[key] = tuple(_format_paths(defs, defs[f.event_type.profile_def(f.profile)], ()))
+    return found
+
+
+_LAX_FIELDS: dict[tuple[str, int, str], tuple[tuple[str, ...], ...]] = {}
+
+
+def _format_paths(defs: dict, node: dict, at: tuple[str, ...], depth: int = 0):
+    if depth > 8 or not isinstance(node, dict):
+        return
+    if node.get("format") == "ft-date-time":
+        yield at
+    ref = node.get("$ref", "")
+    if ref.startswith("#/$defs/"):
+        yield from _format_paths(defs, defs.get(ref.rsplit("/", 1)[1], {}), at, depth + 1)
+    for part in node.get("allOf", ()):
+        yield from _format_paths(defs, part, at, depth + 1)
+    for name, sub in node.get("properties", {}).items():
+        yield from _format_paths(defs, sub, (*at, name), depth + 1)
+
+
+def _lax_reason(text: str) -> str:
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return "a bare date, with no time or time zone"
+    if re.fullmatch(r"\d{1,2}:\d{2}:\d{2}(\.\d+)?", text):
+        return "a bare time, with no date or time zone"
+    if re.match(r"^\d{1,2}:", text):
+        return "a bare time, with no date"
+    return "the hour has one digit (RFC 3339 needs two: 08, not 8)"
+
+
+@rule
+def lax_timestamps(f: Facts):
+    """Under a profile whose date-times are FT's (`ft-date-time`): a value FT's validator takes that RFC 3339
+    does not, such as the docs' own one-digit hour. Not an error there, but ftsim cannot read a time from it."""
+    for at in _lax_fields(f):
+        value = f.payload
+        for name in at:
+            value = value.get(name) if isinstance(value, dict) else None
+        if not isinstance(value, str) or parse_rfc3339(value) is not None or not ft_date_time(value):
+            continue
+        name = at[-1]
+        unread = ("; ftsim reads no time from it: latency is not judged, and state built from the event's time "
+                  "(casino rounds) leaves it out") if at == ("timestamp",) else ""
+        yield Violation("timestamp.lax", pointer(at),
+                        f"{name}: FT's validator takes {value!r}, but it is not RFC 3339: {_lax_reason(value)}; "
+                        f"expected a date-time such as 2015-03-02T08:27:58.721607Z (the strict and lenient "
+                        f"profiles refuse it){unread}")
+
+
+@rule
+def empty_ref(f: Facts):
+    """An empty id for the event (casino's activity_id) where the profile's schema lets it through (FT's
+    validator does): ftsim refuses it under every profile, because retries and duplicates are found by it."""
+    ref = f.event_type.ref
+    if ref is None or f.payload.get(ref) != "" or _schema_refuses_empty(f, ref):
+        return
+    yield Violation("activity.empty_id", pointer((ref,)),
+                    f"{ref}: expected a non-empty id, got an empty string; FT's validator accepts it, ftsim refuses "
+                    f"it because an event without an id cannot be de-duplicated: its retries cannot be told from "
+                    f"new events")
+
+
+_REFUSES_EMPTY: dict[tuple[str, int, str], bool] = {}
+
+
+def _schema_refuses_empty(f: Facts, ref: str) -> bool:
+    """Whether the profile's own schema already refuses "" for the field (then schema.minLength says so)."""
+    key = (f.event_type.name, id(f.event_type.document), f.profile)
+    known = _REFUSES_EMPTY.get(key)
+    if known is None:
+        defs = f.event_type.document["$defs"]
+        known = _REFUSES_EMPTY[key] = any(
+            node.get("properties", {}).get(ref, {}).get("minLength", 0) >= 1
+            for node in _resolve(defs, f.event_type.profile_def(f.profile)))
+    return known

@@ -40,13 +40,23 @@ class SchemaValidator:
         best: dict[tuple[str, str], Violation] = {}
         for problem in self._problems(payload):
             v = to_violation(problem, self._required_by)
-            if self._sources:
-                field = v.path.split("/", 2)[1] if v.path else "*"
-                v = replace(v, source=self._sources.get(field) or self._sources.get("*", ""))
             seen = best.get((v.rule, v.path))
             if seen is None or len(v.message) < len(seen.message):
                 best[(v.rule, v.path)] = v
+        if self._sources:
+            best = {k: self._sourced(v) for k, v in best.items()}
         return sorted(best.values(), key=lambda v: v.path)
+
+    def _sourced(self, v: Violation) -> Violation:
+        """The violation naming who demands the check, in `source` and at the end of its sentence.
+
+        An `x-sources` entry is a source for every check of its field, or a map keyword -> source
+        ("required": "spec 000", "*": the field's other checks); "*" at the top covers the other fields."""
+        field = v.path.split("/", 2)[1].replace("~1", "/").replace("~0", "~") if v.path else "*"
+        entry = self._sources.get(field) or self._sources.get("*", "")
+        if isinstance(entry, dict):
+            entry = entry.get(v.rule.removeprefix("schema.")) or entry.get("*") or self._sources.get("*", "")
+        return replace(v, source=entry, message=f"{v.message}; source: {entry}") if entry else v
 
     def _compile(self, schema: dict) -> None:
         raise NotImplementedError

@@ -64,8 +64,9 @@ class Event:
     @classmethod
     def of(cls, payload: dict, at: datetime | None) -> "Event | None":
         """None when a field rounds need is absent or malformed (possible when its rule is switched off)."""
-        if at is None or payload.get("type") not in ("Bet", "Win") or not all(
-                isinstance(payload.get(k), str) for k in ("activity_id", "user_id", "currency", "game_id")):
+        game_id = _game_id(payload.get("game_id"))
+        if at is None or payload.get("type") not in ("Bet", "Win") or game_id is None or not all(
+                isinstance(payload.get(k), str) for k in ("activity_id", "user_id", "currency")):
             return None
         if not isinstance(payload.get("round_id", ""), str):
             return None
@@ -76,8 +77,18 @@ class Event:
         body = canonical(payload)
         return cls(payload["activity_id"], payload["user_id"], payload.get("round_id"), payload["type"],
                    payload.get("status", "Approved") == "Rollback", amount, payload["currency"],
-                   payload["game_id"], payload.get("is_round_end") is True, at,
+                   game_id, payload.get("is_round_end") is True, at,
                    hashlib.blake2b(body, digest_size=16).hexdigest())
+
+
+def _game_id(value) -> str | None:
+    """game_id as text: the lenient and ft profiles take a number, which joins the round of its string
+    (10911, 10911.0 and "10911" are one game)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return str(int(value)) if float(value).is_integer() else repr(value)
 
 
 @dataclass(slots=True)
