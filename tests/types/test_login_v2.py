@@ -24,6 +24,15 @@ class TestContract:
                       ("schema.type", "/meta"))
 
 
+class TestIpAddress:
+    def test_a_login_from_something_that_is_not_an_address_is_a_warning(self, judge):
+        v = judge(event(ip_address="10.0.0"), M)
+        assert v.valid and found(v) == {("user.ip_address", "/ip_address")}
+
+    def test_an_ipv4_login_passes(self, judge):
+        assert judge(event(ip_address="203.0.113.9"), M).violations == []
+
+
 class TestProfiles:
     def test_ft_takes_a_bare_date_strict_and_lenient_do_not(self, make_judge):
         bare = event(timestamp="2026-01-02")

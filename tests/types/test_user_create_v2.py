@@ -128,3 +128,10 @@ class TestPlayerView:
 
     def test_nothing_for_a_user_never_registered(self, runtime):
         assert runtime.registry.types["user_create_v2"].views["player"](runtime.store, "p0") is None
+
+
+class TestLenientIds:
+    def test_an_integer_user_id_registers_the_same_user_as_its_text(self, make_judge):
+        judge = make_judge(profile="lenient", severity=["user.unknown=warning"])
+        assert judge(event(user_id=52530), M).valid
+        assert judge(casino_event(user_id="52530"), "CASINO").violations == []
