@@ -88,8 +88,8 @@ def _coerce(name: str, value: Any) -> Any:
 
 
 def _check(s: Settings) -> Settings:
-    if s.profile not in ("strict", "lenient"):
-        raise ConfigError(f"profile: expected strict or lenient, got {s.profile!r}")
+    if s.profile not in ("strict", "lenient", "ft"):
+        raise ConfigError(f"profile: expected strict or lenient, or ft (FT's validator's verdicts), got {s.profile!r}")
     if s.engine not in ("rust", "python"):
         raise ConfigError(f"engine: expected rust or python, got {s.engine!r}")
     if s.basic_auth is not None and ":" not in s.basic_auth:

@@ -5,7 +5,7 @@ from __future__ import annotations
 def add_contract_options(p) -> None:
     """Options every command that judges messages shares."""
     p.add_argument("--config", help="TOML file of settings (see README)")
-    p.add_argument("--profile", choices=["strict", "lenient"], help="which spec reading to hold senders to")
+    p.add_argument("--profile", choices=["strict", "lenient", "ft"], help="which spec reading to hold senders to")
     p.add_argument("--severity", action="append", metavar="RULE=LEVEL",
                    help="error|warning|info|off for a rule id or glob (schema.*); repeatable")
     p.add_argument("--latency-budget", type=float, metavar="SECONDS", help="default 1")
