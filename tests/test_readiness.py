@@ -35,8 +35,8 @@ class TestACleanRun:
         assert result["passed"] and result["failed"] == []
         assert {k: i["status"] for k, i in items(result).items()} == {
             "violations": "passed", "duplicates.retries": "passed", "retries.lost": "passed",
-            "rounds.closed": "passed", "latency.p99": "passed", "channel.rest": "passed",
-            "users.registered": "passed"}
+            "rounds.closed": "passed", "payments.settled": "passed", "latency.p99": "passed",
+            "channel.rest": "passed", "users.registered": "passed"}
         assert {r["status"] for r in result["rules"] if r["severity"] != "off"} == {"passed"}  # user.unknown: off
 
     def test_nothing_received_is_not_ready(self, runtime):

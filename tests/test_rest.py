@@ -90,7 +90,7 @@ class TestIngest:
         assert status == 413
 
     def test_an_unknown_event_type_path_is_404_naming_the_known_ones(self, client):
-        status, body = client.request("POST", "/v1/integration/payment", casino_event())
+        status, body = client.request("POST", "/v1/integration/no_such_type", casino_event())
         assert status == 404 and "/v1/integration/casino" in body["message"]
 
     def test_the_server_survives_every_kind_of_bad_input(self, client):

@@ -70,7 +70,7 @@ def test_json_parse(judge, raw, words):
     assert v.rule == "json.parse" and words in v.message
 
 
-@pytest.mark.parametrize("marker", [None, "casino", "PAYMENT", ""])
+@pytest.mark.parametrize("marker", [None, "casino", "NO_SUCH_TYPE", ""])
 def test_transport_type_marker_must_be_casino(judge, marker):
     verdict = judge(casino_event(), marker=marker, channel="rabbit")
     assert rules_of(verdict) == {"transport.type"} and not verdict.valid

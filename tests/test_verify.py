@@ -31,7 +31,7 @@ class TestVerify:
         assert main(["verify", "--url", server.url, "--basic-auth", "ci:secret"]) == 0
         out = capsys.readouterr().out
         assert out.startswith(f"ftsim: READY ({server.url}, 4 messages)")
-        assert out.count("  PASS  ") == 7 and "FAIL" not in out
+        assert out.count("  PASS  ") == 8 and "FAIL" not in out
 
     def test_a_faulty_run_exits_1_naming_items_rules_and_examples(self, start_server, capsys, tmp_path):
         server = start_server()
@@ -39,7 +39,7 @@ class TestVerify:
         junit = tmp_path / "verify.xml"
         assert main(["verify", "--url", server.url, "--junit", str(junit)]) == 1
         out = capsys.readouterr().out
-        assert out.startswith("ftsim: NOT READY: 3 of 7 checks failed")
+        assert out.startswith("ftsim: NOT READY: 3 of 8 checks failed")
         for line in ("  FAIL  violations", "  FAIL  retries.lost", "  FAIL  rounds.closed", "  PASS  latency.p99",
                      "  FAIL  schema.enum: 1 message at error"):
             assert line in out
