@@ -110,14 +110,14 @@ class BetLedger:
     `bet_id(payload)` names the bet an event is about, `id_path` where that id lives."""
 
     def __init__(self, kind: str, prefix: str, bet_id: Callable[[dict], str | None], id_path: str,
-                 id_words: str, settle_twice: bool = True):
+                 id_words: str, settle_twice: bool = True, rollbacks: bool = True):
         self.kind, self.prefix, self.bet_id, self.id_path = kind, prefix, bet_id, id_path
-        self.id_words, self.settle_twice = id_words, settle_twice
+        self.id_words, self.settle_twice, self.rollbacks = id_words, settle_twice, rollbacks
 
     def judge(self, tx, facts: Facts):
         p = facts.payload
         kind = p.get("type", "Bet")
-        rollback = p.get("status") == "Rollback"
+        rollback = self.rollbacks and p.get("status") == "Rollback"
         amount = to_money(p.get("amount"))
         currency, user_id = p.get("currency"), p.get("user_id")
         if amount is None or not isinstance(currency, str) or not isinstance(user_id, str):
