@@ -26,8 +26,8 @@ def digest(payload: dict) -> str:
 
 def payload_identity(payload: dict) -> str:
     """For a type with no id of its own: the same payload again (timestamp included) is a retry; any other
-    payload is another event, never a conflicting duplicate."""
-    return digest(payload)
+    payload is another event, never a conflicting duplicate. Readable where the retry message shows it."""
+    return f"of user {payload.get('user_id')!r} at {payload.get('timestamp')!r} ({digest(payload)[:12]})"
 
 
 def id_text(value) -> str | None:
