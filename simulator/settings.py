@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
+from simulator.contract.plugin import PROFILES
 from simulator.core.errors import ConfigError
 from simulator.core.violations import LEVELS
 
@@ -89,8 +90,8 @@ def _coerce(name: str, value: Any) -> Any:
 
 
 def _check(s: Settings) -> Settings:
-    if s.profile not in ("strict", "lenient", "ft"):
-        raise ConfigError(f"profile: expected strict or lenient (or ft: FT's own validator), got {s.profile!r}")
+    if s.profile not in PROFILES:
+        raise ConfigError(f"profile: expected {' or '.join(PROFILES)}, got {s.profile!r}")
     if s.engine not in ("rust", "python"):
         raise ConfigError(f"engine: expected rust or python, got {s.engine!r}")
     if s.basic_auth is not None and ":" not in s.basic_auth:
