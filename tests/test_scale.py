@@ -90,6 +90,26 @@ def test_messages_stop_at_the_byte_budget_and_paging_reaches_every_one(start_ser
     assert seen == [f"big-{i}" for i in range(9)] and pages >= 3
 
 
+def test_a_page_by_rule_within_the_budget_on_either_store(db_target):
+    store = open_store(db_target)
+    try:
+        with store.batch() as tx:
+            for i in range(30):
+                flagged = [Violation("schema.required", "/a", "x"), Violation("schema.required", "/b", "x")]
+                tx.add_message(MessageRecord("rest", T0, "CASINO", b'{"pad": "%s"}' % (b"z" * 100_000), "t",
+                                             "casino", f"a{i}", None, None, i % 2 == 1, False,
+                                             flagged if i % 2 == 0 else [], None, None))
+        got, offset = [], 0
+        while offset is not None:
+            page = store.message_page(max_bytes=350_000, rule="schema.required", limit=1000, offset=offset)
+            assert 1 <= len(page["messages"]) <= 3 and page["total"] == 15
+            got += [m["activity_id"] for m in page["messages"]]
+            offset = page["next_offset"]
+        assert got == [f"a{i}" for i in range(0, 30, 2)]
+    finally:
+        store.close()
+
+
 def test_sessions_are_paged(client):
     for user in ("u1", "u2", "u3", "u4", "u5"):
         assert client.post_event(casino_event(user_id=user))[0] == 200
@@ -184,6 +204,22 @@ def test_counters_equal_a_pass_over_the_tables_across_restart_and_clear(db_targe
         assert _counted(rt.store) == _truth(rt.store)
     finally:
         rt.close()
+
+
+def test_lost_activities_within_one_transaction(db_target):
+    store = open_store(db_target)
+    bad = [Violation("schema.required", "/currency", "x")]
+    try:
+        with store.batch() as tx:
+            for activity, valid in (("A", False), ("A", True), ("B", True), ("B", False), ("C", False),
+                                    ("C", False)):
+                tx.add_message(MessageRecord("rest", T0, "CASINO", b"{}", "t", "casino", activity, "u", None,
+                                             valid, False, [] if valid else bad, None, None))
+        total, examples = store.refused_activities()
+        assert total == 1 and [(e["activity_id"], e["deliveries"]) for e in examples] == [("C", 2)]
+        assert _counted(store)["lost"] == _truth(store)["lost"]
+    finally:
+        store.close()
 
 
 def test_two_instances_on_one_postgresql_keep_one_set_of_counters(pg_url, make_settings):

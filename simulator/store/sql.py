@@ -30,7 +30,7 @@ CREATE INDEX IF NOT EXISTS messages_user ON messages (user_id);
 CREATE INDEX IF NOT EXISTS messages_valid ON messages (valid);
 CREATE INDEX IF NOT EXISTS messages_latency ON messages (latency_ms);
 CREATE INDEX IF NOT EXISTS messages_delivery ON messages (delivery_key) WHERE delivery_key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS messages_valid_activity ON messages (activity_id) WHERE valid = 1;
+CREATE INDEX IF NOT EXISTS messages_activity ON messages (activity_id, valid);
 CREATE TABLE IF NOT EXISTS violations (
   message_id BIGINT NOT NULL, rule TEXT NOT NULL, severity TEXT NOT NULL, path TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS violations_rule ON violations (rule, message_id);
@@ -150,6 +150,7 @@ class SQLStore:
                 self._begin(conn)
                 tx = _Tx(self, conn.cursor())
                 yield tx
+                tx.found_again()
                 tx.deltas.write(tx._cur, self._q)
                 conn.commit()
             except self.errors as exc:
@@ -381,11 +382,13 @@ class SQLStore:
         if not channel and not user_id:
             return [(r, s, int(n)) for r, s, n in self._rows(
                 "SELECT rule, severity, messages FROM tally_rules WHERE messages > 0 ORDER BY rule, severity")]
+        # From the messages' own violation lists: violations has no index by message to join through.
         cond, args = self._where(channel=channel, user_id=user_id, since=self._window())
-        return [tuple(r) for r in self._rows(
-            f"SELECT v.rule, v.severity, COUNT(DISTINCT v.message_id) FROM violations v "
-            f"JOIN messages m ON m.id = v.message_id{cond} GROUP BY v.rule, v.severity ORDER BY v.rule, v.severity",
-            args)]
+        found: dict[tuple[str, str], int] = {}
+        for vjson, in self._rows(f"SELECT m.violations FROM messages m{cond} AND m.violations <> '[]'", args):
+            for key in {(v["rule"], v["severity"]) for v in json.loads(vjson)}:
+                found[key] = found.get(key, 0) + 1
+        return [(r, s, n) for (r, s), n in sorted(found.items())]
 
     def rejection_counts(self) -> list[tuple[str, str, int]]:
         """(channel, rule, requests) for what was refused before intake (401, 413, 415); "api" is the query API."""
@@ -465,8 +468,8 @@ class SQLStore:
             ids: set = set()
             for severity in ("error", "warning"):
                 ids.update(mid for mid, in self._rows(
-                    "SELECT message_id FROM violations WHERE severity = ? ORDER BY message_id DESC LIMIT ?",
-                    (severity, int(limit) * 4)))
+                    "SELECT DISTINCT message_id FROM violations WHERE severity = ? ORDER BY message_id DESC LIMIT ?",
+                    (severity, int(limit))))
             ids = sorted(ids, reverse=True)[:int(limit)]
             if not ids:
                 return []
@@ -493,7 +496,8 @@ class _Tx:
         self._s = store
         self._cur = cur
         self.deltas = tally.Deltas()
-        self._status: dict[tuple[str, str], str | None] = {}  # a round's stored status, as this tx read it
+        self._found: set[str] = set()  # activity ids delivered valid in this transaction
+        self._status: dict[tuple[str, str], tuple | None] = {}  # a round's stored (status, started_at)
         q = store._q
         self._sel_activity = q("SELECT activity_id, user_id, round_id, kind, amount, digest, rollback_digest "
                                "FROM activities WHERE activity_id = ?")
@@ -507,8 +511,10 @@ class _Tx:
             "ON CONFLICT (user_id, round_id) DO UPDATE SET status = excluded.status, "
             "bet_total = excluded.bet_total, win_total = excluded.win_total, "
             "rollback_total = excluded.rollback_total, events = excluded.events, bets = excluded.bets, "
-            "started_at = excluded.started_at, ended_at = excluded.ended_at, "
-            "last_event_at = excluded.last_event_at")
+            "ended_at = excluded.ended_at, last_event_at = excluded.last_event_at")
+        # started_at is in two indexes: set only when an earlier event moved it (rare), so that the usual
+        # round update does not rewrite their entries
+        self._up_started = q("UPDATE rounds SET started_at = ? WHERE user_id = ? AND round_id = ?")
         self._ins_message = q(
             "INSERT INTO messages (channel, received_at, marker, raw, source, event, activity_id, user_id, "
             "round_id, valid, duplicate, violations, latency_ms, delivery_key) "
@@ -517,8 +523,7 @@ class _Tx:
         self._sel_delivery = q("SELECT id, valid, violations, duplicate, event FROM messages "
                                "WHERE delivery_key = ? ORDER BY id LIMIT 1")
         self._ins_violation = q("INSERT INTO violations (message_id, rule, severity, path) VALUES (?, ?, ?, ?)")
-        self._sel_status = q("SELECT status FROM rounds WHERE user_id = ? AND round_id = ?")
-        self._del_lost = q("DELETE FROM lost_activities WHERE activity_id = ?")
+        self._sel_status = q("SELECT status, started_at FROM rounds WHERE user_id = ? AND round_id = ?")
         self._up_lost = q("UPDATE lost_activities SET deliveries = deliveries + 1, last_id = ? WHERE activity_id = ?")
         self._ever_valid = q("SELECT 1 FROM messages WHERE activity_id = ? AND valid = 1 LIMIT 1")
         self._ins_lost = q("INSERT INTO lost_activities (activity_id, deliveries, first_id, last_id) "
@@ -532,7 +537,7 @@ class _Tx:
     def round(self, user_id, round_id):
         self._cur.execute(self._sel_round, (user_id, round_id))
         row = self._cur.fetchone()
-        self._status[(user_id, round_id)] = None if row is None else row[4]
+        self._status[(user_id, round_id)] = None if row is None else (row[4], row[10])
         return None if row is None else _round(row)
 
     def delivery(self, delivery_key):
@@ -550,14 +555,16 @@ class _Tx:
         key = (r.user_id, r.round_id)
         if key not in self._status:
             self._cur.execute(self._sel_status, key)
-            row = self._cur.fetchone()
-            self._status[key] = None if row is None else row[0]
-        self.deltas.round_status(self._status[key], r.status)
-        self._status[key] = r.status
+            self._status[key] = self._cur.fetchone()
+        stored = self._status[key]
+        started = iso(r.started_at)
+        self.deltas.round_status(stored and stored[0], r.status)
+        self._status[key] = (r.status, started)
         self._cur.execute(self._up_round, (r.user_id, r.round_id, r.game_id, r.currency, r.status,
                                            str(r.bet_total), str(r.win_total), str(r.rollback_total),
-                                           r.events, r.bets, iso(r.started_at), iso(r.ended_at),
-                                           iso(r.last_event_at)))
+                                           r.events, r.bets, started, iso(r.ended_at), iso(r.last_event_at)))
+        if stored is not None and stored[1] != started:
+            self._cur.execute(self._up_started, (started, r.user_id, r.round_id))
 
     def add_message(self, m: MessageRecord) -> int:
         vjson = json.dumps([v.as_dict() for v in m.violations], ensure_ascii=False) if m.violations else "[]"
@@ -574,13 +581,22 @@ class _Tx:
             self._lost(m.activity_id, m.valid, message_id)
         return message_id
 
+    def found_again(self) -> None:
+        """Drop the lost activities this transaction delivered valid. Deferred to the end, because an invalid
+        delivery after the valid one in the same transaction only adds to a row that is dropped here."""
+        found = list(self._found)
+        for i in range(0, len(found), 500):
+            chunk = found[i:i + 500]
+            self._cur.execute(self._s._q(f"DELETE FROM lost_activities WHERE activity_id IN "
+                                         f"({', '.join('?' * len(chunk))})"), chunk)
+            if self._cur.rowcount > 0:
+                self.deltas.meta["lost"] = self.deltas.meta.get("lost", 0) - self._cur.rowcount
+
     def _lost(self, activity_id: str, valid: bool, message_id: int) -> None:
         """Keep lost_activities to the ids none of whose deliveries was valid (the checklist's retries.lost)."""
         cur = self._cur
-        if valid:
-            cur.execute(self._del_lost, (activity_id,))
-            if cur.rowcount > 0:
-                self.deltas.meta["lost"] = self.deltas.meta.get("lost", 0) - 1
+        if valid:  # found again: removed at the end of the transaction, in one statement (see found_again)
+            self._found.add(activity_id)
             return
         cur.execute(self._up_lost, (message_id, activity_id))
         if cur.rowcount > 0:

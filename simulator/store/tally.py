@@ -9,6 +9,7 @@ are within 1% of the exact value.
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from math import ceil, floor, log10
 
 WIDTHS = (19, 16, 13, 10)  # characters of the ISO receipt time: second, minute, hour, day buckets
 
@@ -52,11 +53,28 @@ UPSERTS = {
 }
 
 
-def bucket(latency_ms: float) -> float:
-    """The bucket's upper bound: the value rounded away from below to three significant digits.
+_BOUNDS: dict[tuple[int, int], float] = {}
 
-    Decimal, because float division puts values that sit exactly on a bound (0.7 ms, a 750 ms budget)
-    into the bucket above."""
+
+def bucket(latency_ms: float) -> float:
+    """The bucket's upper bound: the value rounded up to three significant digits.
+
+    Floats when the value is clearly inside a bucket (once per message, so it must be cheap); Decimal when
+    it sits on or next to a bound, where float division would put 0.7 ms or a 750 ms budget one above."""
+    v = float(latency_ms)
+    if v > 0:
+        exp = floor(log10(v)) - 2
+        scaled = v / 10.0 ** exp
+        top = ceil(scaled)
+        if 100 < top <= 1000 and top - scaled > 1e-6 and scaled - (top - 1) > 1e-6:
+            bound = _BOUNDS.get((top, exp))
+            if bound is None:
+                bound = _BOUNDS[(top, exp)] = float(f"{top}e{exp}")
+            return bound
+    return _exact(v)
+
+
+def _exact(latency_ms: float) -> float:
     d = Decimal(repr(float(latency_ms)))
     if d == 0:
         return 0.0
@@ -88,10 +106,12 @@ class Deltas:
         c[0] += 1
         c[1] += valid
         c[2] += duplicate
-        seen = set(pairs)
-        for key in seen:
-            self.rules[key] = self.rules.get(key, 0) + 1
-        warned = valid and any(s == "warning" for _, s in seen)
+        warned = False
+        if pairs:
+            seen = set(pairs)
+            for key in seen:
+                self.rules[key] = self.rules.get(key, 0) + 1
+            warned = valid and any(s == "warning" for _, s in seen)
         for width in WIDTHS:
             key = (width, received_at[:width])
             t = self.time.get(key)
