@@ -568,14 +568,15 @@ class _Tx:
 
     def add_message(self, m: MessageRecord) -> int:
         vjson = json.dumps([v.as_dict() for v in m.violations], ensure_ascii=False) if m.violations else "[]"
+        at = iso(m.received_at)
         self._cur.execute(self._ins_message, (
-            m.channel, iso(m.received_at), m.marker, m.raw, m.source, m.event, m.activity_id, m.user_id,
+            m.channel, at, m.marker, m.raw, m.source, m.event, m.activity_id, m.user_id,
             m.round_id, 1 if m.valid else 0, 1 if m.duplicate else 0, vjson, m.latency_ms, m.delivery_key))
         message_id = self._s._inserted_id(self._cur)
         if m.violations:
             self._cur.executemany(self._ins_violation,
                                   [(message_id, v.rule, v.severity, v.path) for v in m.violations])
-        self.deltas.message(m.channel, iso(m.received_at), m.valid, m.duplicate, m.latency_ms,
+        self.deltas.message(m.channel, at, m.valid, m.duplicate, m.latency_ms,
                             [(v.rule, v.severity) for v in m.violations])
         if m.activity_id is not None:
             self._lost(m.activity_id, m.valid, message_id)

@@ -87,7 +87,7 @@ def _exact(latency_ms: float) -> float:
 class Deltas:
     """What one transaction adds to the counters; written once, at its end, one row per distinct key."""
 
-    __slots__ = ("channels", "rules", "rounds", "latency", "time", "meta")
+    __slots__ = ("channels", "rules", "rounds", "latency", "time", "meta", "_second", "_buckets")
 
     def __init__(self):
         self.channels: dict[str, list[int]] = {}
@@ -96,6 +96,7 @@ class Deltas:
         self.latency: dict[float, int] = {}
         self.time: dict[tuple[int, str], list[int]] = {}
         self.meta: dict[str, int] = {}
+        self._second, self._buckets = None, []
 
     def message(self, channel: str, received_at: str, valid: bool, duplicate: bool, latency_ms,
                 pairs) -> None:
@@ -112,17 +113,22 @@ class Deltas:
             for key in seen:
                 self.rules[key] = self.rules.get(key, 0) + 1
             warned = valid and any(s == "warning" for _, s in seen)
-        for width in WIDTHS:
-            key = (width, received_at[:width])
-            t = self.time.get(key)
-            if t is None:
-                t = self.time[key] = [0, 0, 0]
+        second = received_at[:19]
+        if second != self._second:  # a batch's messages mostly share their second: look its buckets up once
+            self._second, self._buckets = second, [self._time_row(w, received_at[:w]) for w in WIDTHS]
+        for t in self._buckets:
             t[0] += 1
             t[1] += not valid
             t[2] += warned
         if latency_ms is not None:
             b = bucket(latency_ms)
             self.latency[b] = self.latency.get(b, 0) + 1
+
+    def _time_row(self, width: int, at: str) -> list[int]:
+        row = self.time.get((width, at))
+        if row is None:
+            row = self.time[(width, at)] = [0, 0, 0]
+        return row
 
     def round_status(self, old: str | None, new: str) -> None:
         if old == new:
