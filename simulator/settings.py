@@ -41,6 +41,7 @@ class Settings:
     kafka_client: str = "kafka-python"
     batch_max: int = 500
     durability: str = "full"  # "normal": faster commits that a power loss may undo (load tests)
+    page_bytes: int = 8 * 1024 * 1024  # /api/messages: stored bytes one answer may carry (then next_offset)
 
     @property
     def has_auth(self) -> bool:
@@ -102,6 +103,8 @@ def _check(s: Settings) -> Settings:
         raise ConfigError(f"batch_max: expected at least 1, got {s.batch_max}")
     if s.rabbit_prefetch < 0:
         raise ConfigError(f"rabbit_prefetch: expected 0 or more, got {s.rabbit_prefetch}")
+    if s.page_bytes < 1024:
+        raise ConfigError(f"page_bytes: expected at least 1024, got {s.page_bytes}")
     if s.latency_budget <= 0:
         raise ConfigError(f"latency_budget: expected seconds > 0, got {s.latency_budget}")
     return s

@@ -8,14 +8,17 @@ rule, user) narrow the tables and charts.
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import islice
 
 from simulator.report import query
 from simulator.report import readiness
 from simulator.core.envelope import utcnow
 from simulator.core.timefmt import from_iso, iso
+from simulator.store.sql import WINDOW
 
 FORMAT = 1
 ROWS = 200  # rows of the rounds and sessions tables
+SESSION_ROUNDS = 5_000  # the sessions table is built from at most this many rounds (in session order)
 NEWEST = 10
 EXAMPLES = 3
 # (characters of the ISO time that make a bucket, the bucket, at most this many buckets of it)
@@ -37,6 +40,8 @@ def build(runtime, checklist: readiness.Checklist | None = None, *, channel=None
         "generated_at": iso(utcnow()),
         "source": source,
         "filters": filters,
+        # Filtered views read the newest messages only; unfiltered ones read the counters.
+        "window": WINDOW if any(filters.values()) else None,
         "summary": summary,
         "checklist": verdict,
         "facts": facts,
@@ -114,7 +119,8 @@ def violations(store, facts: dict, verdict: dict, filters: dict) -> list[dict]:
         if g["messages"] and not channel and not user_id:
             g["examples"] = facts["examples"].get(g["rule"], [])
         elif g["messages"]:
-            found, _ = store.messages(rule=g["rule"], channel=channel, user_id=user_id, limit=EXAMPLES)
+            found, _ = store.messages(rule=g["rule"], channel=channel, user_id=user_id, limit=EXAMPLES,
+                                      count=False)
             g["examples"] = [readiness.example(m, g["rule"]) for m in found]
         else:
             g["examples"] = []
@@ -127,11 +133,22 @@ def _rounds(runtime, user_id, counts: dict) -> tuple[dict, dict]:
     store = runtime.store
     rounds = [query.round_dict(r) for r in store.rounds(user_id=user_id, limit=ROWS)]
     if user_id:
-        total = len(store.rounds(user_id=user_id)) if len(rounds) == ROWS else len(rounds)
+        total = store.count_rounds(user_id=user_id) if len(rounds) == ROWS else len(rounds)
     else:
         total = counts["open"] + counts["closed"]
-    sessions = query.sessions(store.rounds_in_order(user_id=user_id), runtime.settings.session_idle)
-    return ({"total": total, "rows": rounds}, {"total": len(sessions), "rows": sessions[:ROWS]})
+    read = [0]
+
+    def first_rounds():
+        for r in store.rounds_in_order(user_id=user_id):
+            if read[0] == SESSION_ROUNDS:
+                return
+            read[0] += 1
+            yield r
+    sessions = list(islice(query.iter_sessions(first_rounds(), runtime.settings.session_idle), ROWS + 1))
+    # Sessions are not stored: counting them all would read every round, so the table says "more" instead.
+    more = len(sessions) > ROWS or (read[0] == SESSION_ROUNDS and total > SESSION_ROUNDS)
+    return ({"total": total, "rows": rounds},
+            {"total": None if more else len(sessions), "more": more, "rows": sessions[:ROWS]})
 
 
 def _newest(m: dict) -> dict:

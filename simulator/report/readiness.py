@@ -112,7 +112,7 @@ def gather(runtime, summary: dict) -> dict:
             refused[rule] = refused.get(rule, 0) + n
     examples = {}
     for rule in by_rule:
-        found, _ = store.messages(rule=rule, limit=EXAMPLES)
+        found, _ = store.messages(rule=rule, limit=EXAMPLES, count=False)
         examples[rule] = [example(m, rule) for m in found]
     lost, lost_examples = store.refused_activities(EXAMPLES)
     latency = summary["latency_ms"]

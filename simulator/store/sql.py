@@ -17,6 +17,7 @@ from simulator.types.casino.ledger import Activity, Round
 from simulator.core.timefmt import from_iso, iso
 from simulator.core.violations import Violation
 from simulator.store.base import MessageRecord
+from simulator.store import tally
 
 # The schema for every dialect; `types` fills in what differs (see each dialect's TYPES).
 DDL = """
@@ -29,9 +30,11 @@ CREATE INDEX IF NOT EXISTS messages_user ON messages (user_id);
 CREATE INDEX IF NOT EXISTS messages_valid ON messages (valid);
 CREATE INDEX IF NOT EXISTS messages_latency ON messages (latency_ms);
 CREATE INDEX IF NOT EXISTS messages_delivery ON messages (delivery_key) WHERE delivery_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_activity ON messages (activity_id, valid);
 CREATE TABLE IF NOT EXISTS violations (
   message_id BIGINT NOT NULL, rule TEXT NOT NULL, severity TEXT NOT NULL, path TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS violations_rule ON violations (rule, message_id);
+CREATE INDEX IF NOT EXISTS violations_severity ON violations (severity, message_id);
 CREATE TABLE IF NOT EXISTS activities (
   activity_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, round_id TEXT, kind TEXT NOT NULL, amount TEXT NOT NULL,
   digest TEXT NOT NULL, rollback_digest TEXT){without_rowid};
@@ -46,9 +49,20 @@ CREATE TABLE IF NOT EXISTS entities (
   PRIMARY KEY (kind, key)){without_rowid};
 CREATE INDEX IF NOT EXISTS entities_user ON entities (kind, user_id);
 CREATE INDEX IF NOT EXISTS entities_status ON entities (kind, status);
+CREATE INDEX IF NOT EXISTS rounds_started ON rounds (started_at, user_id, round_id);
+CREATE INDEX IF NOT EXISTS rounds_sessions ON rounds (user_id, game_id, started_at, round_id);
 CREATE TABLE IF NOT EXISTS rejections (
   id {serial}, channel TEXT NOT NULL, received_at TEXT NOT NULL, rule TEXT NOT NULL, detail TEXT);
-"""
+CREATE INDEX IF NOT EXISTS rejections_rule ON rejections (channel, rule, id);
+""" + tally.DDL
+
+SAMPLE = 20  # rejections: the newest details kept per channel and rule (the counts keep everything)
+DETAIL = 200  # characters of a rejection's detail kept (a 401's path can be as long as the server allows)
+WINDOW = 100_000  # filtered report views read the messages with the newest WINDOW ids, not the whole table
+OVERHEAD = 512  # bytes a message's fields add to its payload in a JSON response, for the byte budget
+ROUND_CHUNK = 2000  # rounds read per query when walking them in session order
+MESSAGE_COLUMNS = ("m.id, m.channel, m.received_at, m.activity_id, m.user_id, m.round_id, m.valid, "
+                   "m.violations, m.raw, m.source, m.duplicate, m.latency_ms, m.marker")
 
 
 ROUND_COLUMNS = ("user_id, round_id, game_id, currency, status, bet_total, win_total, rollback_total, "
@@ -76,6 +90,54 @@ class SQLStore:
             for statement in self._ddl():
                 cur.execute(statement)
             self._writer.commit()
+        self._ensure_tallies()
+
+    def _ensure_tallies(self):
+        """A database from before the counters (or one whose counters were never built) is counted once."""
+        with self.batch() as tx:
+            tx._cur.execute("SELECT n FROM tally_meta WHERE name = 'version'")
+            if tx._cur.fetchone() is None:
+                self._recount(tx._cur)
+
+    def recount(self) -> None:
+        """Rebuild every counter from the rows: for a database written before them, and for tests."""
+        with self.batch() as tx:
+            self._recount(tx._cur)
+
+    def _recount(self, cur):
+        q = self._q
+        for table in tally.TABLES:
+            cur.execute(f"DELETE FROM {table}")
+        deltas, last = tally.Deltas(), 0
+        while True:  # in id order, a chunk at a time: memory stays flat on a big table
+            cur.execute(q("SELECT id, channel, received_at, valid, duplicate, latency_ms, violations FROM messages "
+                          "WHERE id > ? ORDER BY id LIMIT 5000"), (last,))
+            rows = cur.fetchall()
+            if not rows:
+                break
+            for mid, channel, at, valid, dup, latency, vjson in rows:
+                pairs = [(v["rule"], v["severity"]) for v in json.loads(vjson)]
+                deltas.message(channel, at, bool(valid), bool(dup), latency, pairs)
+            last = rows[-1][0]
+        cur.execute("INSERT INTO tally_rounds (status, n) SELECT status, COUNT(*) FROM rounds GROUP BY status")
+        cur.execute("UPDATE rejections SET detail = SUBSTR(detail, 1, %d) WHERE LENGTH(detail) > %d"
+                    % (DETAIL, DETAIL))
+        cur.execute("INSERT INTO tally_rejections (channel, rule, n, first_seen, last_seen) SELECT channel, rule, "
+                    "COUNT(*), MIN(received_at), MAX(received_at) FROM rejections GROUP BY channel, rule")
+        cur.execute("SELECT channel, rule FROM tally_rejections")
+        for channel, rule in cur.fetchall():
+            self._trim_rejections(cur, channel, rule)
+        cur.execute("INSERT INTO lost_activities (activity_id, deliveries, first_id, last_id) "
+                    "SELECT activity_id, COUNT(*), MIN(id), MAX(id) FROM messages WHERE activity_id IS NOT NULL "
+                    "GROUP BY activity_id HAVING SUM(valid) = 0")
+        cur.execute("SELECT COUNT(*) FROM lost_activities")
+        deltas.meta = {"version": 1, "lost": cur.fetchone()[0]}
+        deltas.write(cur, q)
+
+    def _trim_rejections(self, cur, channel, rule):
+        cur.execute(self._q("DELETE FROM rejections WHERE channel = ? AND rule = ? AND id <= (SELECT id FROM "
+                            "rejections WHERE channel = ? AND rule = ? ORDER BY id DESC LIMIT 1 OFFSET ?)"),
+                    (channel, rule, channel, rule, SAMPLE))
 
     def _ddl(self) -> list[str]:
         return [s.strip() for s in DDL.format(**self.types).split(";") if s.strip()]
@@ -93,6 +155,8 @@ class SQLStore:
                 self._begin(conn)
                 tx = _Tx(self, conn.cursor())
                 yield tx
+                tx.found_again()
+                tx.deltas.write(tx._cur, self._q)
                 conn.commit()
             except self.errors as exc:
                 self._rollback(conn)
@@ -112,20 +176,38 @@ class SQLStore:
             pass
 
     def add_rejection(self, channel, received_at, rule, detail):
+        """Counted for ever; only the newest SAMPLE details per channel and rule are kept, each cut to DETAIL
+        characters, so a flood of refused requests cannot fill the disk."""
+        at = iso(received_at)
+        if detail is not None and len(detail) > DETAIL:
+            detail = detail[:DETAIL - 1] + "\u2026"
         with self._write_lock:
+            conn = self._writer
             try:
-                self._writer.execute(self._q("INSERT INTO rejections (channel, received_at, rule, detail) "
-                                             "VALUES (?, ?, ?, ?)"), (channel, iso(received_at), rule, detail))
-                self._writer.commit()
+                self._begin_counting(conn)
+                cur = conn.cursor()
+                cur.execute(self._q(
+                    "INSERT INTO tally_rejections (channel, rule, n, first_seen, last_seen) VALUES (?, ?, 1, ?, ?) "
+                    "ON CONFLICT (channel, rule) DO UPDATE SET n = tally_rejections.n + 1, "
+                    "last_seen = excluded.last_seen"), (channel, rule, at, at))
+                cur.execute(self._q("INSERT INTO rejections (channel, received_at, rule, detail) "
+                                    "VALUES (?, ?, ?, ?)"), (channel, at, rule, detail))
+                self._trim_rejections(cur, channel, rule)
+                conn.commit()
             except self.errors as exc:
-                self._rollback(self._writer)
+                self._rollback(conn)
                 raise StoreError(f"store: {exc}") from exc
             self._committed()
 
+    def _begin_counting(self, conn):
+        """A rejection's three statements as one transaction; PostgreSQL overrides it (see postgres.py)."""
+        self._begin(conn)
+
     def clear(self):
         with self.batch() as tx:
-            for table in ("violations", "messages", "activities", "rounds", "entities", "rejections"):
+            for table in ("violations", "messages", "activities", "rounds", "entities", "rejections", *tally.TABLES):
                 tx._cur.execute(f"DELETE FROM {table}")
+            tx.deltas.meta["version"] = 1
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -136,76 +218,155 @@ class SQLStore:
             return cur.fetchall()
 
     def messages(self, *, channel=None, valid=None, rule=None, user_id=None, limit=100, offset=0,
-                 newest_first=False):
+                 newest_first=False, count=True):
+        """A page of messages and how many the filters select (None when `count` is False: examples)."""
         cond, args = self._where(channel=channel, rule=rule, user_id=user_id, valid=valid)
-        total = self._rows(f"SELECT COUNT(*) FROM messages m{cond}", args)[0][0]
-        order = "DESC" if newest_first else "ASC"
-        rows = self._rows(
-            f"SELECT m.id, m.channel, m.received_at, m.activity_id, m.user_id, m.round_id, m.valid, "
-            f"m.violations, m.raw, m.source, m.duplicate, m.latency_ms, m.marker FROM messages m{cond} "
-            f"ORDER BY m.id {order} LIMIT ? OFFSET ?", (*args, int(limit), int(offset)))
+        total = self._total(cond, args, channel, valid, rule, user_id) if count else None
+        rows = self._page(MESSAGE_COLUMNS, channel, valid, rule, user_id, newest_first, limit, offset)
         return [_message(r) for r in rows], total
 
+    def _page(self, columns, channel, valid, rule, user_id, newest_first, limit, offset):
+        """Rows of a page in id order. With a rule, the page's ids are found walking that rule's index in
+        order (an `IN (all of the rule's messages)` would read every one of them first)."""
+        order = "DESC" if newest_first else "ASC"
+        if not rule:
+            cond, args = self._where(channel=channel, user_id=user_id, valid=valid)
+            return self._rows(f"SELECT {columns} FROM messages m{cond} ORDER BY m.id {order} LIMIT ? OFFSET ?",
+                              (*args, int(limit), int(offset)))
+        cond, args = self._where(channel=channel, user_id=user_id, valid=valid)
+        join = (f" JOIN messages m ON m.id = v.message_id{cond} AND" if cond else " WHERE")
+        ids = (f"SELECT DISTINCT v.message_id FROM violations v{join} v.rule = ? "
+               f"ORDER BY v.message_id {order} LIMIT ? OFFSET ?")
+        return self._rows(f"SELECT {columns} FROM messages m WHERE m.id IN ({ids}) ORDER BY m.id {order}",
+                          (*args, rule, int(limit), int(offset)))
+
+    def message_page(self, *, max_bytes: int, channel=None, valid=None, rule=None, user_id=None, limit=100,
+                     offset=0, newest_first=False) -> dict:
+        """Like `messages`, but stops before the page's stored bytes pass max_bytes (at least one message).
+
+        The sizes are read first (LENGTH reads neither SQLite's overflow pages nor PostgreSQL's TOAST), so no
+        row is read, decoded or held that the answer does not carry."""
+        cond, args = self._where(channel=channel, rule=rule, user_id=user_id, valid=valid)
+        total = self._total(cond, args, channel, valid, rule, user_id)
+        sizes = self._page("m.id, LENGTH(m.raw) + LENGTH(m.violations)", channel, valid, rule, user_id,
+                           newest_first, limit, offset)
+        ids, used = [], 0
+        for mid, size in sizes:
+            cost = int(size) + OVERHEAD
+            if ids and used + cost > max_bytes:
+                break
+            ids.append(mid)
+            used += cost
+        found = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            for r in self._rows(f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id IN "
+                                f"({', '.join('?' * len(chunk))})", chunk):
+                found[r[0]] = _message(r)
+        items = [found[i] for i in ids if i in found]
+        end = int(offset) + len(ids)
+        return {"messages": items, "total": total, "truncated": len(ids) < len(sizes),
+                "next_offset": end if end < total else None}
+
+    def _total(self, cond, args, channel, valid, rule, user_id) -> int:
+        """How many messages the filters select: from the counters unless a user is asked for (an index)."""
+        if user_id or (rule and (channel or valid is not None)):
+            return self._rows(f"SELECT COUNT(*) FROM messages m{cond}", args)[0][0]
+        if rule:
+            (n,), = self._rows("SELECT COALESCE(SUM(messages), 0) FROM tally_rules WHERE rule = ?", (rule,))
+            return int(n)
+        where, targs = (" WHERE channel = ?", (channel,)) if channel else ("", ())
+        (received, ok), = self._rows(
+            f"SELECT COALESCE(SUM(received), 0), COALESCE(SUM(valid), 0) FROM tally_channels{where}", targs)
+        return int({None: received, True: ok, False: received - ok}[valid])
+
     def rounds(self, *, user_id=None, round_id=None, status=None, limit=None, offset=0):
+        cond, args = self._round_where(user_id, round_id, status)
+        page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+        return [_round(r) for r in self._rows(
+            f"SELECT {ROUND_COLUMNS} FROM rounds{cond} ORDER BY started_at, user_id, round_id{page}", args)]
+
+    def count_rounds(self, *, user_id=None) -> int:
+        cond, args = self._round_where(user_id, None, None)
+        return self._rows(f"SELECT COUNT(*) FROM rounds{cond}", args)[0][0]
+
+    @staticmethod
+    def _round_where(user_id, round_id, status):
         where, args = [], []
         for col, val in (("user_id", user_id), ("round_id", round_id), ("status", status)):
             if val:
                 where.append(f"{col} = ?")
                 args.append(val)
-        cond = (" WHERE " + " AND ".join(where)) if where else ""
-        page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
-        return [_round(r) for r in self._rows(
-            f"SELECT {ROUND_COLUMNS} FROM rounds{cond} ORDER BY started_at, user_id, round_id{page}", args)]
+        return (" WHERE " + " AND ".join(where)) if where else "", args
 
     def rounds_in_order(self, *, user_id=None) -> Iterator[Round]:
-        cond, args = (" WHERE user_id = ?", (user_id,)) if user_id else ("", ())
-        for r in self._rows(f"SELECT {ROUND_COLUMNS} FROM rounds{cond} ORDER BY user_id, game_id, started_at",
-                            args):
-            yield _round(r)
+        """Rounds by user, game and start, read ROUND_CHUNK at a time: a reader that stops early (a page of
+        sessions) reads only as far as it went."""
+        cond, args = (" WHERE user_id = ?", [user_id]) if user_id else ("", [])
+        offset = 0
+        while True:
+            rows = self._rows(f"SELECT {ROUND_COLUMNS} FROM rounds{cond} ORDER BY user_id, game_id, started_at, "
+                              f"round_id LIMIT {ROUND_CHUNK} OFFSET {offset}", args)
+            for r in rows:
+                yield _round(r)
+            if len(rows) < ROUND_CHUNK:
+                return
+            offset += len(rows)
 
     def counts(self) -> dict:
-        received, valid, dups = self._rows(
-            "SELECT COUNT(*), COALESCE(SUM(valid), 0), COALESCE(SUM(duplicate), 0) FROM messages")[0]
-        by_channel = {}
-        for channel, n, ok in self._rows("SELECT channel, COUNT(*), SUM(valid) FROM messages GROUP BY channel"):
-            by_channel[channel] = {"received": n, "valid": int(ok or 0), "invalid": n - int(ok or 0)}
+        """The summary's figures, from the counters: a handful of rows however many messages are stored."""
+        by_channel, received, valid, dups = {}, 0, 0, 0
+        for channel, n, ok, dup in self._rows(
+                "SELECT channel, received, valid, duplicates FROM tally_channels ORDER BY channel"):
+            if n:
+                by_channel[channel] = {"received": int(n), "valid": int(ok), "invalid": int(n) - int(ok)}
+            received, valid, dups = received + int(n), valid + int(ok), dups + int(dup)
         by_rule = {}
-        for rule, severity, n in self._rows(
-                "SELECT rule, severity, COUNT(DISTINCT message_id) FROM violations GROUP BY rule, severity"):
+        for rule, severity, n in self._rows("SELECT rule, severity, messages FROM tally_rules WHERE messages > 0 "
+                                            "ORDER BY rule, severity"):
             entry = by_rule.setdefault(rule, {"messages": 0, "severity": severity})
-            entry["messages"] += n
+            entry["messages"] += int(n)
         rounds = {"open": 0, "closed": 0}
-        for status, n in self._rows("SELECT status, COUNT(*) FROM rounds GROUP BY status"):
-            rounds[status] = n
-        rejected = {rule: n for rule, n in self._rows("SELECT rule, COUNT(*) FROM rejections GROUP BY rule")}
-        return {"received": received, "valid": int(valid), "invalid": received - int(valid),
-                "duplicates": int(dups), "by_channel": by_channel, "by_rule": by_rule, "rounds": rounds,
-                "rejected": rejected}
+        for status, n in self._rows("SELECT status, n FROM tally_rounds"):
+            rounds[status] = int(n)
+        rejected = {}
+        for rule, n in self._rows("SELECT rule, SUM(n) FROM tally_rejections GROUP BY rule ORDER BY rule"):
+            rejected[rule] = int(n)
+        return {"received": received, "valid": valid, "invalid": received - valid, "duplicates": dups,
+                "by_channel": by_channel, "by_rule": by_rule, "rounds": rounds, "rejected": rejected}
 
     def latency_quantiles(self, qs):
-        n = self._rows("SELECT COUNT(*) FROM messages WHERE latency_ms IS NOT NULL")[0][0]
+        """From the latency histogram (three significant digits): each quantile is its bucket's upper bound."""
+        buckets = [(le, int(n)) for le, n in self._rows("SELECT le, n FROM tally_latency WHERE n > 0 ORDER BY le")]
+        n = sum(c for _, c in buckets)
         out = []
         for q in qs:
             if n == 0:
                 out.append(None)
                 continue
             k = min(n - 1, max(0, int(round(q * (n - 1)))))
-            out.append(self._rows("SELECT latency_ms FROM messages WHERE latency_ms IS NOT NULL "
-                                  "ORDER BY latency_ms LIMIT 1 OFFSET ?", (k,))[0][0])
+            seen = 0
+            for le, c in buckets:
+                seen += c
+                if seen > k:
+                    out.append(le)
+                    break
         return out
 
     def timeline(self, bucket_seconds: int = 60) -> list[dict]:
         """Messages and invalid messages per time bucket of receipt (UTC, bucket start as ISO text)."""
-        width = {1: 19, 60: 16, 3600: 13}.get(bucket_seconds, 16)
-        rows = self._rows(f"SELECT SUBSTR(received_at, 1, {width}) AS b, COUNT(*), "
-                          f"COUNT(*) - SUM(valid) FROM messages GROUP BY b ORDER BY b")
-        return [{"at": b, "received": n, "invalid": int(bad or 0)} for b, n, bad in rows]
+        width = {1: 19, 60: 16, 3600: 13, 86400: 10}.get(bucket_seconds, 16)
+        rows = self._rows("SELECT at, received, invalid FROM tally_time WHERE width = ? ORDER BY at", (width,))
+        return [{"at": b, "received": int(n), "invalid": int(bad)} for b, n, bad in rows]
 
     # -- reports: what readiness, `ftsim report` and the live page read ------
 
-    def _where(self, channel=None, rule=None, user_id=None, valid=None) -> tuple[str, list]:
-        """A WHERE clause over messages `m` for the query API's and the reports' filters."""
+    def _where(self, channel=None, rule=None, user_id=None, valid=None, since=None) -> tuple[str, list]:
+        """A WHERE clause over messages `m` for the query API's and the reports' filters; `since`: ids above it."""
         where, args = [], []
+        if since is not None:
+            where.append("m.id > ?")
+            args.append(since)
         if channel:
             where.append("m.channel = ?")
             args.append(channel)
@@ -216,48 +377,74 @@ class SQLStore:
             where.append("m.user_id = ?")
             args.append(user_id)
         if rule:
-            where.append("m.id IN (SELECT message_id FROM violations WHERE rule = ?)")
-            args.append(rule)
+            where.append("m.id IN (SELECT message_id FROM violations WHERE rule = ?"
+                         + (" AND message_id > ?)" if since is not None else ")"))
+            args.extend((rule, since) if since is not None else (rule,))
         return (" WHERE " + " AND ".join(where)) if where else "", args
 
+    def _window(self) -> int:
+        """The id above which the newest WINDOW messages lie: what filtered report views read."""
+        (last,), = self._rows("SELECT MAX(id) FROM messages")
+        return max(0, (last or 0) - WINDOW)
+
     def rule_counts(self, *, channel=None, user_id=None) -> list[tuple[str, str, int]]:
-        """(rule, severity, messages) for every rule and severity a stored message was judged with."""
-        cond, args = self._where(channel=channel, user_id=user_id)
-        if not cond:
-            return [tuple(r) for r in self._rows(
-                "SELECT rule, severity, COUNT(DISTINCT message_id) FROM violations GROUP BY rule, severity "
-                "ORDER BY rule, severity")]
-        return [tuple(r) for r in self._rows(
-            f"SELECT v.rule, v.severity, COUNT(DISTINCT v.message_id) FROM violations v "
-            f"JOIN messages m ON m.id = v.message_id{cond} GROUP BY v.rule, v.severity ORDER BY v.rule, v.severity",
-            args)]
+        """(rule, severity, messages): all of them from the counters; filtered, within the newest WINDOW."""
+        if not channel and not user_id:
+            return [(r, s, int(n)) for r, s, n in self._rows(
+                "SELECT rule, severity, messages FROM tally_rules WHERE messages > 0 ORDER BY rule, severity")]
+        # From the messages' own violation lists: violations has no index by message to join through.
+        cond, args = self._where(channel=channel, user_id=user_id, since=self._window())
+        found: dict[tuple[str, str], int] = {}
+        for vjson, in self._rows(f"SELECT m.violations FROM messages m{cond} AND m.violations <> '[]'", args):
+            for key in {(v["rule"], v["severity"]) for v in json.loads(vjson)}:
+                found[key] = found.get(key, 0) + 1
+        return [(r, s, n) for (r, s), n in sorted(found.items())]
 
     def rejection_counts(self) -> list[tuple[str, str, int]]:
         """(channel, rule, requests) for what was refused before intake (401, 413, 415); "api" is the query API."""
-        return [tuple(r) for r in self._rows(
-            "SELECT channel, rule, COUNT(*) FROM rejections GROUP BY channel, rule ORDER BY channel, rule")]
+        return [(c, r, int(n)) for c, r, n in self._rows(
+            "SELECT channel, rule, n FROM tally_rejections ORDER BY channel, rule")]
+
+    def rejection_samples(self, *, channel=None, rule=None) -> list[dict]:
+        """The newest few refused requests kept per channel and rule (SAMPLE), newest first."""
+        where, args = [], []
+        for col, val in (("channel", channel), ("rule", rule)):
+            if val:
+                where.append(f"{col} = ?")
+                args.append(val)
+        cond = (" WHERE " + " AND ".join(where)) if where else ""
+        return [{"channel": c, "received_at": at, "rule": r, "detail": d} for c, at, r, d in self._rows(
+            f"SELECT channel, received_at, rule, detail FROM rejections{cond} ORDER BY id DESC LIMIT 500", args)]
 
     def refused_activities(self, limit: int = 5) -> tuple[int, list[dict]]:
         """Activity ids none of whose deliveries was valid: how many, and the first few with their last message."""
-        refused = ("SELECT activity_id, COUNT(*) AS deliveries, MIN(id) AS first_id, MAX(id) AS last_id "
-                   "FROM messages WHERE activity_id IS NOT NULL GROUP BY activity_id HAVING SUM(valid) = 0")
-        total = self._rows(f"SELECT COUNT(*) FROM ({refused}) r")[0][0]
+        total = self._rows("SELECT COALESCE(MAX(n), 0) FROM tally_meta WHERE name = 'lost'")[0][0]
         rows = self._rows(
-            f"SELECT r.activity_id, r.deliveries, m.id, m.channel, m.user_id, m.received_at, m.violations "
-            f"FROM ({refused}) r JOIN messages m ON m.id = r.last_id ORDER BY r.first_id LIMIT ?", (int(limit),))
-        return total, [{"activity_id": r[0], "deliveries": r[1], "last_message_id": r[2], "channel": r[3],
-                        "user_id": r[4], "last_received_at": r[5], "violations": json.loads(r[6])} for r in rows]
+            "SELECT r.activity_id, r.deliveries, m.id, m.channel, m.user_id, m.received_at, m.violations "
+            "FROM lost_activities r JOIN messages m ON m.id = r.last_id ORDER BY r.first_id LIMIT ?", (int(limit),))
+        return int(total), [{"activity_id": r[0], "deliveries": int(r[1]), "last_message_id": r[2],
+                             "channel": r[3], "user_id": r[4], "last_received_at": r[5],
+                             "violations": json.loads(r[6])} for r in rows]
 
     def received_span(self, *, channel=None, rule=None, user_id=None) -> tuple[str | None, str | None]:
-        """The first and last receipt time (ISO text) of the messages the filters select."""
-        cond, args = self._where(channel, rule, user_id)
+        """The first and last receipt time (ISO text): to the second from the counters, or of the filtered
+        messages within the newest WINDOW."""
+        if not (channel or rule or user_id):
+            (first,), = self._rows("SELECT MIN(at) FROM tally_time WHERE width = 19")
+            (last,), = self._rows("SELECT MAX(at) FROM tally_time WHERE width = 19")
+            return (None, None) if first is None else (first + ".000000Z", last + ".000000Z")
+        cond, args = self._where(channel, rule, user_id, since=self._window())
         first, last = self._rows(f"SELECT MIN(m.received_at), MAX(m.received_at) FROM messages m{cond}", args)[0]
         return first, last
 
     def activity_timeline(self, width: int, *, channel=None, rule=None, user_id=None) -> list[dict]:
         """Per time bucket (the first `width` characters of the ISO receipt time): received, invalid, and
-        valid messages with a warning."""
-        cond, args = self._where(channel, rule, user_id)
+        valid messages with a warning; from the counters, or filtered within the newest WINDOW."""
+        if not (channel or rule or user_id) and int(width) in tally.WIDTHS:
+            return [{"at": b, "received": int(n), "invalid": int(bad), "warned": int(w)} for b, n, bad, w in
+                    self._rows("SELECT at, received, invalid, warned FROM tally_time WHERE width = ? "
+                               "ORDER BY at", (int(width),))]
+        cond, args = self._where(channel, rule, user_id, since=self._window())
         bucket = f"SUBSTR(m.received_at, 1, {int(width)})"
         rows = self._rows(f"SELECT {bucket} AS b, COUNT(*), COUNT(*) - SUM(m.valid) FROM messages m{cond} "
                           f"GROUP BY b ORDER BY b", args)
@@ -269,25 +456,41 @@ class SQLStore:
                 for b, n, bad in rows]
 
     def latency_histogram(self, edges, *, channel=None, rule=None, user_id=None) -> list[int]:
-        """Message counts per latency bin: (-inf, e0], (e0, e1], ..., (e_last, +inf), in milliseconds."""
-        cond, args = self._where(channel, rule, user_id)
+        """Message counts per latency bin: (-inf, e0], (e0, e1], ..., (e_last, +inf), in milliseconds; from the
+        counters' buckets (exact for bounds of three significant digits), or filtered within the newest WINDOW."""
+        counts = [0] * (len(edges) + 1)
+        if not (channel or rule or user_id):
+            for le, n in self._rows("SELECT le, n FROM tally_latency WHERE n > 0"):
+                counts[next((i for i, e in enumerate(edges) if le <= e), len(edges))] += int(n)
+            return counts
+        cond, args = self._where(channel, rule, user_id, since=self._window())
         cond = (cond + " AND " if cond else " WHERE ") + "m.latency_ms IS NOT NULL"
         case = " ".join(f"WHEN m.latency_ms <= {float(e)!r} THEN {i}" for i, e in enumerate(edges))
-        counts = [0] * (len(edges) + 1)
         for b, n in self._rows(f"SELECT CASE {case} ELSE {len(edges)} END AS b, COUNT(*) FROM messages m{cond} "
                                f"GROUP BY b", args):
             counts[int(b)] = n
         return counts
 
     def flagged_messages(self, *, channel=None, rule=None, user_id=None, limit=10) -> list[dict]:
-        """The newest messages with an error or a warning, newest first, in the shape `messages` gives."""
-        cond, args = self._where(channel, rule, user_id)
-        cond = (cond + " AND " if cond else " WHERE ") + (
-            "m.id IN (SELECT message_id FROM violations WHERE severity IN ('error', 'warning'))")
-        rows = self._rows(
-            f"SELECT m.id, m.channel, m.received_at, m.activity_id, m.user_id, m.round_id, m.valid, "
-            f"m.violations, m.raw, m.source, m.duplicate, m.latency_ms, m.marker FROM messages m{cond} "
-            f"ORDER BY m.id DESC LIMIT ?", (*args, int(limit)))
+        """The newest messages with an error or a warning, newest first, in the shape `messages` gives; found
+        through the violations' severity index, filtered within the newest WINDOW."""
+        if not (channel or rule or user_id):
+            ids: set = set()
+            for severity in ("error", "warning"):
+                ids.update(mid for mid, in self._rows(
+                    "SELECT DISTINCT message_id FROM violations WHERE severity = ? ORDER BY message_id DESC LIMIT ?",
+                    (severity, int(limit))))
+            ids = sorted(ids, reverse=True)[:int(limit)]
+            if not ids:
+                return []
+            rows = self._rows(f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id IN ({', '.join('?' * len(ids))}) "
+                              f"ORDER BY m.id DESC", ids)
+            return [_message(r) for r in rows]
+        cond, args = self._where(channel, rule, user_id, since=self._window())
+        cond += (" AND EXISTS (SELECT 1 FROM violations v WHERE v.severity IN ('error', 'warning') "
+                 "AND v.message_id = m.id)")
+        rows = self._rows(f"SELECT {MESSAGE_COLUMNS} FROM messages m{cond} ORDER BY m.id DESC LIMIT ?",
+                          (*args, int(limit)))
         return [_message(r) for r in rows]
 
     def entities(self, kind: str, *, user_id=None, status=None, limit=100, offset=0) -> list[dict]:
@@ -308,8 +511,9 @@ class SQLStore:
 
     def change_marker(self) -> str:
         """Cheap text that changes whenever a message or a rejection is stored or the store is cleared."""
-        (last, n), = self._rows("SELECT MAX(id), COUNT(*) FROM messages")
-        (rejected,), = self._rows("SELECT COUNT(*) FROM rejections")
+        (last,), = self._rows("SELECT MAX(id) FROM messages")
+        (n,), = self._rows("SELECT COALESCE(SUM(received), 0) FROM tally_channels")
+        (rejected,), = self._rows("SELECT COALESCE(SUM(n), 0) FROM tally_rejections")
         return f"{last or 0}.{n}.{rejected}"
 
 
@@ -317,6 +521,9 @@ class _Tx:
     def __init__(self, store: SQLStore, cur):
         self._s = store
         self._cur = cur
+        self.deltas = tally.Deltas()
+        self._found: set[str] = set()  # activity ids delivered valid in this transaction
+        self._status: dict[tuple[str, str], tuple | None] = {}  # a round's stored (status, started_at)
         q = store._q
         self._sel_activity = q("SELECT activity_id, user_id, round_id, kind, amount, digest, rollback_digest "
                                "FROM activities WHERE activity_id = ?")
@@ -330,8 +537,10 @@ class _Tx:
             "ON CONFLICT (user_id, round_id) DO UPDATE SET status = excluded.status, "
             "bet_total = excluded.bet_total, win_total = excluded.win_total, "
             "rollback_total = excluded.rollback_total, events = excluded.events, bets = excluded.bets, "
-            "started_at = excluded.started_at, ended_at = excluded.ended_at, "
-            "last_event_at = excluded.last_event_at")
+            "ended_at = excluded.ended_at, last_event_at = excluded.last_event_at")
+        # started_at is in two indexes: set only when an earlier event moved it (rare), so that the usual
+        # round update does not rewrite their entries
+        self._up_started = q("UPDATE rounds SET started_at = ? WHERE user_id = ? AND round_id = ?")
         self._ins_message = q(
             "INSERT INTO messages (channel, received_at, marker, raw, source, event, activity_id, user_id, "
             "round_id, valid, duplicate, violations, latency_ms, delivery_key) "
@@ -345,6 +554,11 @@ class _Tx:
             "INSERT INTO entities (kind, key, user_id, status, at, doc) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (kind, key) DO UPDATE SET user_id = excluded.user_id, status = excluded.status, "
             "at = excluded.at, doc = excluded.doc")
+        self._sel_status = q("SELECT status, started_at FROM rounds WHERE user_id = ? AND round_id = ?")
+        self._up_lost = q("UPDATE lost_activities SET deliveries = deliveries + 1, last_id = ? WHERE activity_id = ?")
+        self._ever_valid = q("SELECT 1 FROM messages WHERE activity_id = ? AND valid = 1 LIMIT 1")
+        self._ins_lost = q("INSERT INTO lost_activities (activity_id, deliveries, first_id, last_id) "
+                           "VALUES (?, 1, ?, ?)")
 
     def get(self, kind: str, key: str) -> dict | None:
         """An event type's state document (a payment, a user, a bonus), or None."""
@@ -364,6 +578,7 @@ class _Tx:
     def round(self, user_id, round_id):
         self._cur.execute(self._sel_round, (user_id, round_id))
         row = self._cur.fetchone()
+        self._status[(user_id, round_id)] = None if row is None else (row[4], row[10])
         return None if row is None else _round(row)
 
     def delivery(self, delivery_key):
@@ -378,21 +593,60 @@ class _Tx:
                                               a.digest, a.rollback_digest))
 
     def save_round(self, r: Round):
+        key = (r.user_id, r.round_id)
+        if key not in self._status:
+            self._cur.execute(self._sel_status, key)
+            self._status[key] = self._cur.fetchone()
+        stored = self._status[key]
+        started = iso(r.started_at)
+        self.deltas.round_status(stored and stored[0], r.status)
+        self._status[key] = (r.status, started)
         self._cur.execute(self._up_round, (r.user_id, r.round_id, r.game_id, r.currency, r.status,
                                            str(r.bet_total), str(r.win_total), str(r.rollback_total),
-                                           r.events, r.bets, iso(r.started_at), iso(r.ended_at),
-                                           iso(r.last_event_at)))
+                                           r.events, r.bets, started, iso(r.ended_at), iso(r.last_event_at)))
+        if stored is not None and stored[1] != started:
+            self._cur.execute(self._up_started, (started, r.user_id, r.round_id))
 
     def add_message(self, m: MessageRecord) -> int:
         vjson = json.dumps([v.as_dict() for v in m.violations], ensure_ascii=False) if m.violations else "[]"
+        at = iso(m.received_at)
         self._cur.execute(self._ins_message, (
-            m.channel, iso(m.received_at), m.marker, m.raw, m.source, m.event, m.activity_id, m.user_id,
+            m.channel, at, m.marker, m.raw, m.source, m.event, m.activity_id, m.user_id,
             m.round_id, 1 if m.valid else 0, 1 if m.duplicate else 0, vjson, m.latency_ms, m.delivery_key))
         message_id = self._s._inserted_id(self._cur)
         if m.violations:
             self._cur.executemany(self._ins_violation,
                                   [(message_id, v.rule, v.severity, v.path) for v in m.violations])
+        self.deltas.message(m.channel, at, m.valid, m.duplicate, m.latency_ms,
+                            [(v.rule, v.severity) for v in m.violations])
+        if m.activity_id is not None:
+            self._lost(m.activity_id, m.valid, message_id)
         return message_id
+
+    def found_again(self) -> None:
+        """Drop the lost activities this transaction delivered valid. Deferred to the end, because an invalid
+        delivery after the valid one in the same transaction only adds to a row that is dropped here."""
+        found = list(self._found)
+        for i in range(0, len(found), 500):
+            chunk = found[i:i + 500]
+            self._cur.execute(self._s._q(f"DELETE FROM lost_activities WHERE activity_id IN "
+                                         f"({', '.join('?' * len(chunk))})"), chunk)
+            if self._cur.rowcount > 0:
+                self.deltas.meta["lost"] = self.deltas.meta.get("lost", 0) - self._cur.rowcount
+
+    def _lost(self, activity_id: str, valid: bool, message_id: int) -> None:
+        """Keep lost_activities to the ids none of whose deliveries was valid (the checklist's retries.lost)."""
+        cur = self._cur
+        if valid:  # found again: removed at the end of the transaction, in one statement (see found_again)
+            self._found.add(activity_id)
+            return
+        cur.execute(self._up_lost, (message_id, activity_id))
+        if cur.rowcount > 0:
+            return
+        cur.execute(self._ever_valid, (activity_id,))
+        if cur.fetchone() is None:
+            cur.execute(self._ins_lost, (activity_id, message_id, message_id))
+            self.deltas.meta["lost"] = self.deltas.meta.get("lost", 0) + 1
 
 
 def _message(r) -> dict:

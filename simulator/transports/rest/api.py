@@ -1,6 +1,8 @@
 """The query API: stable JSON that CI jobs, the live page and our tests read."""
 from __future__ import annotations
 
+from itertools import islice
+
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from simulator.report import query
@@ -38,11 +40,15 @@ def _bool(name: str):
 
 @api.get("/messages")
 def messages():
-    items, total = _runtime().store.messages(
+    """A page of messages; it stops early, with `truncated` and `next_offset`, once its stored bytes reach
+    the `page_bytes` setting, so `limit=10000` over large messages cannot exhaust memory."""
+    runtime = _runtime()
+    page = runtime.store.message_page(
+        max_bytes=runtime.settings.page_bytes,
         channel=request.args.get("channel") or None, valid=_bool("valid"), rule=request.args.get("rule") or None,
         user_id=request.args.get("user_id") or None, limit=_int("limit", 100, 1, 10_000),
         offset=_int("offset", 0, 0, 10**12), newest_first=request.args.get("order") == "desc")
-    return jsonify(messages=items, total=total)
+    return jsonify(page)
 
 
 @api.delete("/messages")
@@ -64,9 +70,14 @@ def rounds():
 
 @api.get("/sessions")
 def sessions():
+    """A page of sessions; rounds are read only up to the page's end (sessions are not stored, so there is
+    no total: `next_offset` says whether there is more)."""
     runtime = _runtime()
+    limit, offset = _int("limit", 1000, 1, 10_000), _int("offset", 0, 0, 10**12)
     found = runtime.store.rounds_in_order(user_id=request.args.get("user_id") or None)
-    return jsonify(sessions=query.sessions(found, runtime.settings.session_idle))
+    page = list(islice(query.iter_sessions(found, runtime.settings.session_idle), offset, offset + limit + 1))
+    more = len(page) > limit
+    return jsonify(sessions=page[:limit], next_offset=offset + limit if more else None)
 
 
 @api.get("/summary")
