@@ -5,7 +5,7 @@
     python bench/scale.py --million             # + 1,000,000 (several minutes; the fill dominates)
     python bench/scale.py --before HEAD~1       # + intake msg/s of another commit, for the counters' cost
 
-The fill goes through the store's own write path (`store.batch()` and `tx.add_message`/`tx.save_round`,
+The fill goes through the store's own write path (`store.batch()` and `tx.add_message` and casino's `tables.save_round`,
 5,000 messages a transaction), not through intake: a realistic mix of valid, invalid, warned and retried
 messages with latencies, a round per four messages, spread over an hour of receipt times. Readers are then
 timed over real HTTP against an in-process `Server` on that file, median of --repeat requests each.
@@ -39,7 +39,8 @@ PAYLOAD = {"activity_id": "", "amount": 20.0, "wager_amount": 20.0, "bonus_wager
 
 def fill(store, n: int, start: int = 0, chunk: int = 5000) -> float:
     """n messages through the store's write path; returns messages per second of the fill."""
-    from simulator.types.casino.ledger import Round
+    from simulator.types.casino import tables
+    from simulator.types.casino.tables import Round
     from simulator.store import MessageRecord
     from simulator.core.violations import Violation
 
@@ -60,10 +61,10 @@ def fill(store, n: int, start: int = 0, chunk: int = 5000) -> float:
                 payload = {**PAYLOAD, "activity_id": f"a{i if i % 10 else i // 100}", "round_id": rnd,
                            "user_id": user, "timestamp": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
                 tx.add_message(MessageRecord("rest" if i % 3 else "kafka", at, "CASINO", json.dumps(payload).encode(),
-                                             "bench", "casino", payload["activity_id"], user, rnd, valid, i % 33 == 5,
+                                             "bench", "casino", payload["activity_id"], user, {"round_id": rnd}, valid, i % 33 == 5,
                                              violations, float(i % 400) * 0.37, None))
                 if i % 4 == 3:
-                    tx.save_round(Round(user, rnd, f"g{i % 7}", "EUR", "closed" if i % 40 else "open",
+                    tables.save_round(tx, Round(user, rnd, f"g{i % 7}", "EUR", "closed" if i % 40 else "open",
                                         Decimal("20"), Decimal("5"), Decimal("0"), 4, 2, at, at, at))
     return n / (time.perf_counter() - began)
 
@@ -141,6 +142,7 @@ def main() -> None:
         print(f"{ingest(args.ingest_only):.1f}")
         return
     sys.path.insert(0, str(ROOT))
+    from simulator.contract.registry import load_registry
     from simulator.store import open_store
 
     sizes = [100_000, 1_000_000] if args.million else [100_000]
@@ -149,7 +151,7 @@ def main() -> None:
         db = os.path.join(tmp, "scale.db")
         have = 0
         for size in sizes:
-            store = open_store(db)
+            store = open_store(db, tables=load_registry().tables())
             rate = fill(store, size - have, start=have)
             store.close()
             have = size

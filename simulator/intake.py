@@ -184,10 +184,13 @@ class Intake:
     def _record(self, tx, env, event_type, payload, timestamp, found, valid, duplicate) -> Verdict:
         latency = (env.received_at - timestamp).total_seconds() * 1000 if timestamp else None
         ref = event_type.ref if event_type is not None else None
+        keys = None
+        if payload is not None and event_type is not None and event_type.keys:
+            keys = {k: v for k in event_type.keys if k != ref and (v := _text(payload, k)) is not None} or None
         record = MessageRecord(env.channel, env.received_at, env.marker, env.raw, env.source,
                                event_type.name if event_type else None, _text(payload, ref) if ref else None,
-                               _text(payload, "user_id"), _text(payload, "round_id"), valid, duplicate, found,
-                               latency, env.delivery_key)
+                               _text(payload, "user_id"), keys, valid, duplicate, found, latency,
+                               env.delivery_key)
         return Verdict(tx.add_message(record), valid, found, duplicate, record.event)
 
     def _examine(self, tx, env: Envelope):

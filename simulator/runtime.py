@@ -37,7 +37,7 @@ class Runtime:
         self.registry = registry if registry is not None else load_registry()
         self.catalog = catalog_of(self.registry)
         self.severities = Severities({r.id: r.severity for r in self.catalog.values()}, settings.severity)
-        self.store = open_store(settings.db, settings.durability)
+        self.store = open_store(settings.db, settings.durability, self.registry.tables())
         self.intake = Intake(self.store, self.registry, profile=settings.profile, severities=self.severities,
                              latency_budget=settings.latency_budget,
                              amount_tolerance=settings.amount_tolerance, engine=settings.engine)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from simulator.cli import main
+from simulator.contract.registry import load_registry
 from simulator.store import open_store
 from simulator.clients.publish import KafkaPublisher, publish_rabbit
 
@@ -17,7 +18,7 @@ from tests.conftest import Client, casino_event
 pytestmark = pytest.mark.broker
 
 NO_CLOCK = ["latency.budget=off", "timestamp.future=off"]  # what `ftsim check` turns off: a file has no clock
-SUMMARY_KEYS = ("received", "valid", "invalid", "duplicates", "by_rule", "rounds")
+SUMMARY_KEYS = ("received", "valid", "invalid", "duplicates", "by_rule", "states")
 
 
 @pytest.fixture
@@ -135,7 +136,7 @@ def test_serve_on_three_channels_gives_the_same_summary_as_check(all_channels, r
     lines = tmp_path / "same.jsonl"
     lines.write_bytes(b"\n".join(body for _, _, body in messages) + b"\n")
     assert main(["check", str(lines), "--db", str(tmp_path / "check.db"), "--quiet"]) == 1  # errors among them
-    store = open_store(str(tmp_path / "check.db"))
+    store = open_store(str(tmp_path / "check.db"), tables=load_registry().tables())
     try:
         checked = store.counts()
     finally:

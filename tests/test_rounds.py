@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from simulator.report import query
+from simulator.types.casino import tables, views
 from simulator.runtime import Runtime
 
 from tests.conftest import casino_event, judge_with
@@ -38,11 +38,11 @@ class Book:
         self.send = judge_with(runtime)
 
     def round(self, round_id):
-        [r] = self.runtime.store.rounds(round_id=round_id)
-        return query.round_dict(r)
+        [r] = tables.rounds(self.runtime.store, round_id=round_id)
+        return views.round_dict(r)
 
     def sessions(self, idle=1800):
-        return query.sessions(self.runtime.store.rounds_in_order(), idle)
+        return views.sessions(tables.rounds_in_order(self.runtime.store), idle)
 
     def rules(self, payload):
         return {v.rule for v in self.send(payload).violations}
@@ -80,7 +80,7 @@ def test_amounts_are_summed_as_decimals(book):
 def test_rounds_are_per_user(book):
     book.send(bet("r1", "a1", 10, user_id="u1"))
     book.send(bet("r1", "a2", 7, user_id="u2"))
-    totals = {r.user_id: query.round_dict(r)["bet_total"] for r in book.runtime.store.rounds(round_id="r1")}
+    totals = {r.user_id: views.round_dict(r)["bet_total"] for r in tables.rounds(book.runtime.store, round_id="r1")}
     assert totals == {"u1": "10.00", "u2": "7.00"}
 
 

@@ -16,6 +16,7 @@ from simulator import report
 from simulator.core.envelope import Envelope
 from simulator.report.readiness import Checklist
 from simulator.runtime import Runtime
+from simulator.contract.registry import load_registry
 from simulator.store import MessageRecord, open_store
 from simulator.core.violations import Violation
 
@@ -52,7 +53,7 @@ def test_a_flood_of_401s_with_huge_paths_keeps_counts_and_a_small_sample(start_s
 
 
 def test_rejection_counts_keep_first_and_last_seen_and_the_newest_details(db_target):
-    store = open_store(db_target)
+    store = open_store(db_target, tables=load_registry().tables())
     try:
         for i in range(50):
             store.add_rejection("rest", T0 + timedelta(seconds=i), "transport.size", f"request {i} " + "y" * 500)
@@ -92,7 +93,7 @@ def test_messages_stop_at_the_byte_budget_and_paging_reaches_every_one(start_ser
 
 
 def test_a_page_by_rule_within_the_budget_on_either_store(db_target):
-    store = open_store(db_target)
+    store = open_store(db_target, tables=load_registry().tables())
     try:
         with store.batch() as tx:
             for i in range(30):
@@ -172,7 +173,7 @@ def _counted(store) -> dict:
         "latency": sum(store.latency_histogram([1.0, 100.0])),
         "lost": store.refused_activities(3)[0],
         "minutes": [(p["at"], p["received"], p["invalid"]) for p in store.activity_timeline(16)],
-        "rounds": {k: v for k, v in c["rounds"].items() if v},
+        "rounds": {k: v for k, v in c["states"].get("round", {}).items() if v},
     }
 
 
@@ -195,7 +196,7 @@ def test_counters_equal_a_pass_over_the_tables_across_restart_and_clear(db_targe
         rt.close()
     rt = Runtime(settings)  # a restart reads the same counters
     try:
-        assert _counted(rt.store) == _truth(rt.store) and rt.store.counts()["rounds"] == {"open": 11, "closed": 10}
+        assert _counted(rt.store) == _truth(rt.store) and rt.store.state_counts("round") == {"open": 11, "closed": 10}
         before = rt.store.counts()
         rt.store.recount()
         assert rt.store.counts() == before
@@ -208,7 +209,7 @@ def test_counters_equal_a_pass_over_the_tables_across_restart_and_clear(db_targe
 
 
 def test_lost_activities_within_one_transaction(db_target):
-    store = open_store(db_target)
+    store = open_store(db_target, tables=load_registry().tables())
     bad = [Violation("schema.required", "/currency", "x")]
     try:
         with store.batch() as tx:
@@ -245,14 +246,14 @@ def test_two_instances_on_one_postgresql_keep_one_set_of_counters(pg_url, make_s
 
 def test_a_database_from_before_the_counters_is_counted_on_open(tmp_path):
     db = str(tmp_path / "old.db")
-    store = open_store(db)
+    store = open_store(db, tables=load_registry().tables())
     _fill(store, 300)
     store.add_rejection("rest", T0, "transport.auth", "GET /x")
     truth = _truth(store)
     store._writer.execute("DELETE FROM tally_meta")  # what a database written before the counters lacks
     store._writer.execute("DELETE FROM tally_channels")
     store.close()
-    store = open_store(db)
+    store = open_store(db, tables=load_registry().tables())
     try:
         assert _counted(store) == truth and store.rejection_counts() == [("rest", "transport.auth", 1)]
     finally:

@@ -1,7 +1,7 @@
 """Several ftsim instances on one database share one ledger: a message two of them see is counted once."""
 import threading
 
-from simulator.report import query
+from simulator.types.casino import tables, views
 from simulator.runtime import Runtime
 
 from tests.conftest import casino_event, judge_with
@@ -23,7 +23,7 @@ def test_two_instances_judging_the_same_feed_count_each_event_once(make_settings
             t.join()
         counts = a.store.counts()
         assert counts["received"] == 240 and counts["duplicates"] == 120 and counts["invalid"] == 0
-        rounds = [query.round_dict(r) for r in a.store.rounds()]
+        rounds = [views.round_dict(r) for r in tables.rounds(a.store)]
         assert len(rounds) == 60
         assert {(r["bet_total"], r["win_total"], r["events"], r["status"]) for r in rounds} == {
             ("10.00", "4.00", 2, "closed")}

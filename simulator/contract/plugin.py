@@ -53,6 +53,23 @@ class State(Protocol):
     def get(self, kind: str, key: str) -> dict | None: ...
     def put(self, kind: str, key: str, doc: dict, *, user_id: str | None = None, status: str | None = None,
             at: str | None = None) -> None: ...
+    # For a type's own Tables: a statement with ? placeholders, a counter of states by kind (kept in the
+    # same transaction), and a dictionary the type may cache in for the length of the transaction.
+    def execute(self, sql: str, args: tuple = ()) -> Any: ...
+    def count_state(self, kind: str, old: str | None, new: str) -> None: ...
+    scratch: dict
+
+
+@dataclass(frozen=True)
+class Tables:
+    """SQL tables a type keeps beside the state documents, where one document per key will not do (casino's
+    rounds are read in orders only columns can index). `ddl` is written once for both dialects, with the
+    store's holes {serial}, {blob}, {real}, {without_rowid}; the store creates and clears `names`, and runs
+    `recount` (statements that refill `tally_states` from the tables) when it rebuilds its counters. The
+    type reads and writes them through `tx.execute(sql, args)` and `store.read(sql, args)`."""
+    ddl: str
+    names: tuple[str, ...]
+    recount: tuple[str, ...] = ()
 
 
 class Book(Protocol):
@@ -102,6 +119,7 @@ class EventType:
     # the same payload again is a retry (activity.retry, counted once); with another payload a conflicting
     # duplicate (activity.duplicate). None: the type's book judges duplicates itself (casino) or it has none.
     identity: Callable[[dict], str | None] | None = None
+    tables: Tables | None = None  # SQL tables of its own (casino's rounds); most types keep documents
 
     def schema(self, profile: str) -> dict:
         """A self-contained schema for one profile: the file's $defs with that profile as the root."""

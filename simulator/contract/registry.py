@@ -72,6 +72,19 @@ class Registry:
     def markers(self) -> list[str]:
         return sorted(self.by_marker)
 
+    def views(self, name: str) -> list:
+        """Every type's view of that name (summary, player ...), in type order."""
+        return [t.views[name] for t in self.types.values() if name in t.views]
+
+    def view(self, name: str):
+        """The one view of that name (rounds, sessions: casino's), or None when no type offers it."""
+        found = self.views(name)
+        return found[0] if found else None
+
+    def tables(self) -> list:
+        """The SQL tables the types bring, for the store to create and clear."""
+        return [t.tables for t in self.types.values() if t.tables is not None]
+
 
 def discover() -> tuple[list[EventType], list]:
     """Every EventType exported by a package under simulator/types/ (`TYPE` or `TYPES`), in name order,

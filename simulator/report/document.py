@@ -8,7 +8,6 @@ rule, user) narrow the tables and charts.
 from __future__ import annotations
 
 from datetime import timedelta
-from itertools import islice
 
 from simulator.report import query
 from simulator.report import readiness
@@ -17,8 +16,6 @@ from simulator.core.timefmt import from_iso, iso
 from simulator.store.sql import WINDOW
 
 FORMAT = 1
-ROWS = 200  # rows of the rounds and sessions tables
-SESSION_ROUNDS = 5_000  # the sessions table is built from at most this many rounds (in session order)
 NEWEST = 10
 EXAMPLES = 3
 # (characters of the ISO time that make a bucket, the bucket, at most this many buckets of it)
@@ -34,7 +31,7 @@ def build(runtime, checklist: readiness.Checklist | None = None, *, channel=None
     summary = query.summary(runtime)
     facts = readiness.gather(runtime, summary)
     verdict = readiness.evaluate(facts, checklist, runtime.registry)
-    rounds, sessions = _rounds(runtime, user_id, summary["rounds"])
+    rounds, sessions = _rounds(runtime, user_id)
     return {
         "ftsim_report": FORMAT,
         "generated_at": iso(utcnow()),
@@ -129,26 +126,13 @@ def violations(store, facts: dict, verdict: dict, filters: dict) -> list[dict]:
     return out
 
 
-def _rounds(runtime, user_id, counts: dict) -> tuple[dict, dict]:
-    store = runtime.store
-    rounds = [query.round_dict(r) for r in store.rounds(user_id=user_id, limit=ROWS)]
-    if user_id:
-        total = store.count_rounds(user_id=user_id) if len(rounds) == ROWS else len(rounds)
-    else:
-        total = counts["open"] + counts["closed"]
-    read = [0]
-
-    def first_rounds():
-        for r in store.rounds_in_order(user_id=user_id):
-            if read[0] == SESSION_ROUNDS:
-                return
-            read[0] += 1
-            yield r
-    sessions = list(islice(query.iter_sessions(first_rounds(), runtime.settings.session_idle), ROWS + 1))
-    # Sessions are not stored: counting them all would read every round, so the table says "more" instead.
-    more = len(sessions) > ROWS or (read[0] == SESSION_ROUNDS and total > SESSION_ROUNDS)
-    return ({"total": total, "rows": rounds},
-            {"total": None if more else len(sessions), "more": more, "rows": sessions[:ROWS]})
+def _rounds(runtime, user_id) -> tuple[dict, dict]:
+    """The rounds and sessions tables, from the type that builds them (casino); empty when none does."""
+    view = runtime.registry.view("report")
+    if view is None:
+        return {"total": 0, "rows": []}, {"total": 0, "more": False, "rows": []}
+    found = view(runtime.store, user_id=user_id, idle=runtime.settings.session_idle)
+    return found["rounds"], found["sessions"]
 
 
 def _newest(m: dict) -> dict:

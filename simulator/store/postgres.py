@@ -24,7 +24,7 @@ class PostgresStore(SQLStore):
     ph = "%s"
     types = {"serial": "BIGSERIAL PRIMARY KEY", "blob": "BYTEA", "real": "DOUBLE PRECISION", "without_rowid": ""}
 
-    def __init__(self, url: str, durability: str = "full"):
+    def __init__(self, url: str, durability: str = "full", tables=()):
         import psycopg
 
         if durability not in SYNCHRONOUS_COMMIT:
@@ -34,7 +34,7 @@ class PostgresStore(SQLStore):
         self.url = url
         self.durability = durability
         self._read_lock = threading.Lock()
-        super().__init__()
+        super().__init__(tables)
         self._reader = self._connect()
         self._reader.autocommit = True
         self._server = {name: self._reader.execute(f"SHOW {name}").fetchone()[0]

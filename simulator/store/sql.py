@@ -1,19 +1,18 @@
 """The store in SQL, written once for SQLite and PostgreSQL; dialects differ only in the hooks at the top.
 
-Every message is kept with its raw bytes and verdict; activities and rounds are the ledger's state, so
-a restarted ftsim (or a second one sharing the database) judges retries and rounds as if it never stopped.
+Every message is kept with its raw bytes and verdict; the event types' state (documents, and the tables a
+type brings, such as casino's rounds) lives beside it, so a restarted ftsim (or a second one sharing the
+database) judges retries, rounds and lifecycles as if it never stopped. The store names no event type.
 """
 from __future__ import annotations
 
 import json
 import threading
 from contextlib import contextmanager
-from decimal import Decimal
 from typing import Iterator
 
 from simulator.core.envelope import Verdict
 from simulator.core.errors import StoreError
-from simulator.types.casino.ledger import Activity, Round
 from simulator.core.timefmt import from_iso, iso
 from simulator.core.violations import Violation
 from simulator.store.base import MessageRecord
@@ -23,7 +22,7 @@ from simulator.store import tally
 DDL = """
 CREATE TABLE IF NOT EXISTS messages (
   id {serial}, channel TEXT NOT NULL, received_at TEXT NOT NULL, marker TEXT, raw {blob} NOT NULL,
-  source TEXT, event TEXT, activity_id TEXT, user_id TEXT, round_id TEXT, valid INTEGER NOT NULL,
+  source TEXT, event TEXT, activity_id TEXT, user_id TEXT, keys TEXT, valid INTEGER NOT NULL,
   duplicate INTEGER NOT NULL, violations TEXT NOT NULL, latency_ms {real}, delivery_key TEXT);
 CREATE INDEX IF NOT EXISTS messages_channel ON messages (channel);
 CREATE INDEX IF NOT EXISTS messages_user ON messages (user_id);
@@ -35,22 +34,11 @@ CREATE TABLE IF NOT EXISTS violations (
   message_id BIGINT NOT NULL, rule TEXT NOT NULL, severity TEXT NOT NULL, path TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS violations_rule ON violations (rule, message_id);
 CREATE INDEX IF NOT EXISTS violations_severity ON violations (severity, message_id);
-CREATE TABLE IF NOT EXISTS activities (
-  activity_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, round_id TEXT, kind TEXT NOT NULL, amount TEXT NOT NULL,
-  digest TEXT NOT NULL, rollback_digest TEXT){without_rowid};
-CREATE TABLE IF NOT EXISTS rounds (
-  user_id TEXT NOT NULL, round_id TEXT NOT NULL, game_id TEXT, currency TEXT, status TEXT NOT NULL,
-  bet_total TEXT NOT NULL, win_total TEXT NOT NULL, rollback_total TEXT NOT NULL, events INTEGER NOT NULL,
-  bets INTEGER NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, last_event_at TEXT NOT NULL,
-  PRIMARY KEY (user_id, round_id)){without_rowid};
-CREATE INDEX IF NOT EXISTS rounds_status ON rounds (status);
 CREATE TABLE IF NOT EXISTS entities (
   kind TEXT NOT NULL, key TEXT NOT NULL, user_id TEXT, status TEXT, at TEXT, doc TEXT NOT NULL,
   PRIMARY KEY (kind, key)){without_rowid};
 CREATE INDEX IF NOT EXISTS entities_user ON entities (kind, user_id);
 CREATE INDEX IF NOT EXISTS entities_status ON entities (kind, status);
-CREATE INDEX IF NOT EXISTS rounds_started ON rounds (started_at, user_id, round_id);
-CREATE INDEX IF NOT EXISTS rounds_sessions ON rounds (user_id, game_id, started_at, round_id);
 CREATE TABLE IF NOT EXISTS rejections (
   id {serial}, channel TEXT NOT NULL, received_at TEXT NOT NULL, rule TEXT NOT NULL, detail TEXT);
 CREATE INDEX IF NOT EXISTS rejections_rule ON rejections (channel, rule, id);
@@ -60,18 +48,8 @@ SAMPLE = 20  # rejections: the newest details kept per channel and rule (the cou
 DETAIL = 200  # characters of a rejection's detail kept (a 401's path can be as long as the server allows)
 WINDOW = 100_000  # filtered report views read the messages with the newest WINDOW ids, not the whole table
 OVERHEAD = 512  # bytes a message's fields add to its payload in a JSON response, for the byte budget
-ROUND_CHUNK = 2000  # rounds read per query when walking them in session order
-MESSAGE_COLUMNS = ("m.id, m.channel, m.received_at, m.activity_id, m.user_id, m.round_id, m.valid, "
+MESSAGE_COLUMNS = ("m.id, m.channel, m.received_at, m.activity_id, m.user_id, m.keys, m.valid, "
                    "m.violations, m.raw, m.source, m.duplicate, m.latency_ms, m.marker")
-
-
-ROUND_COLUMNS = ("user_id, round_id, game_id, currency, status, bet_total, win_total, rollback_total, "
-                 "events, bets, started_at, ended_at, last_event_at")
-
-
-def _round(row) -> Round:
-    return Round(row[0], row[1], row[2], row[3], row[4], Decimal(row[5]), Decimal(row[6]), Decimal(row[7]),
-                 row[8], row[9], from_iso(row[10]), from_iso(row[11]), from_iso(row[12]))
 
 
 class SQLStore:
@@ -82,7 +60,9 @@ class SQLStore:
     errors: tuple = ()
     types: dict = {}
 
-    def __init__(self):
+    def __init__(self, tables=()):
+        """tables: the event types' own SQL tables (contract.plugin.Tables), created and cleared with ours."""
+        self.tables = tuple(tables)
         self._write_lock = threading.RLock()
         self._writer = self._connect()
         with self._write_lock:
@@ -119,7 +99,9 @@ class SQLStore:
                 pairs = [(v["rule"], v["severity"]) for v in json.loads(vjson)]
                 deltas.message(channel, at, bool(valid), bool(dup), latency, pairs)
             last = rows[-1][0]
-        cur.execute("INSERT INTO tally_rounds (status, n) SELECT status, COUNT(*) FROM rounds GROUP BY status")
+        for t in self.tables:
+            for statement in t.recount:
+                cur.execute(statement)
         cur.execute("UPDATE rejections SET detail = SUBSTR(detail, 1, %d) WHERE LENGTH(detail) > %d"
                     % (DETAIL, DETAIL))
         cur.execute("INSERT INTO tally_rejections (channel, rule, n, first_seen, last_seen) SELECT channel, rule, "
@@ -140,7 +122,8 @@ class SQLStore:
                     (channel, rule, channel, rule, SAMPLE))
 
     def _ddl(self) -> list[str]:
-        return [s.strip() for s in DDL.format(**self.types).split(";") if s.strip()]
+        text = ";\n".join([DDL, *(t.ddl for t in self.tables)])
+        return [s.strip() for s in text.format(**self.types).split(";") if s.strip()]
 
     def _q(self, sql: str) -> str:
         return sql if self.ph == "?" else sql.replace("?", self.ph)
@@ -205,7 +188,8 @@ class SQLStore:
 
     def clear(self):
         with self.batch() as tx:
-            for table in ("violations", "messages", "activities", "rounds", "entities", "rejections", *tally.TABLES):
+            names = [n for t in self.tables for n in t.names]
+            for table in ("violations", "messages", *names, "entities", "rejections", *tally.TABLES):
                 tx._cur.execute(f"DELETE FROM {table}")
             tx.deltas.meta["version"] = 1
 
@@ -280,38 +264,14 @@ class SQLStore:
             f"SELECT COALESCE(SUM(received), 0), COALESCE(SUM(valid), 0) FROM tally_channels{where}", targs)
         return int({None: received, True: ok, False: received - ok}[valid])
 
-    def rounds(self, *, user_id=None, round_id=None, status=None, limit=None, offset=0):
-        cond, args = self._round_where(user_id, round_id, status)
-        page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
-        return [_round(r) for r in self._rows(
-            f"SELECT {ROUND_COLUMNS} FROM rounds{cond} ORDER BY started_at, user_id, round_id{page}", args)]
+    def read(self, sql: str, args=()) -> list:
+        """Rows of a query with ? placeholders: how a type's views read the tables it brought."""
+        return self._rows(sql, args)
 
-    def count_rounds(self, *, user_id=None) -> int:
-        cond, args = self._round_where(user_id, None, None)
-        return self._rows(f"SELECT COUNT(*) FROM rounds{cond}", args)[0][0]
-
-    @staticmethod
-    def _round_where(user_id, round_id, status):
-        where, args = [], []
-        for col, val in (("user_id", user_id), ("round_id", round_id), ("status", status)):
-            if val:
-                where.append(f"{col} = ?")
-                args.append(val)
-        return (" WHERE " + " AND ".join(where)) if where else "", args
-
-    def rounds_in_order(self, *, user_id=None) -> Iterator[Round]:
-        """Rounds by user, game and start, read ROUND_CHUNK at a time: a reader that stops early (a page of
-        sessions) reads only as far as it went."""
-        cond, args = (" WHERE user_id = ?", [user_id]) if user_id else ("", [])
-        offset = 0
-        while True:
-            rows = self._rows(f"SELECT {ROUND_COLUMNS} FROM rounds{cond} ORDER BY user_id, game_id, started_at, "
-                              f"round_id LIMIT {ROUND_CHUNK} OFFSET {offset}", args)
-            for r in rows:
-                yield _round(r)
-            if len(rows) < ROUND_CHUNK:
-                return
-            offset += len(rows)
+    def state_counts(self, kind: str) -> dict[str, int]:
+        """How many of a type's things are in each state (casino's rounds: open, closed), from the counters."""
+        return {status: int(n) for status, n in self._rows(
+            "SELECT status, n FROM tally_states WHERE kind = ?", (kind,))}
 
     def counts(self) -> dict:
         """The summary's figures, from the counters: a handful of rows however many messages are stored."""
@@ -326,14 +286,14 @@ class SQLStore:
                                             "ORDER BY rule, severity"):
             entry = by_rule.setdefault(rule, {"messages": 0, "severity": severity})
             entry["messages"] += int(n)
-        rounds = {"open": 0, "closed": 0}
-        for status, n in self._rows("SELECT status, n FROM tally_rounds"):
-            rounds[status] = int(n)
+        states: dict[str, dict[str, int]] = {}
+        for kind, status, n in self._rows("SELECT kind, status, n FROM tally_states"):
+            states.setdefault(kind, {})[status] = int(n)
         rejected = {}
         for rule, n in self._rows("SELECT rule, SUM(n) FROM tally_rejections GROUP BY rule ORDER BY rule"):
             rejected[rule] = int(n)
         return {"received": received, "valid": valid, "invalid": received - valid, "duplicates": dups,
-                "by_channel": by_channel, "by_rule": by_rule, "rounds": rounds, "rejected": rejected}
+                "by_channel": by_channel, "by_rule": by_rule, "states": states, "rejected": rejected}
 
     def latency_quantiles(self, qs):
         """From the latency histogram (three significant digits): each quantile is its bucket's upper bound."""
@@ -523,27 +483,11 @@ class _Tx:
         self._cur = cur
         self.deltas = tally.Deltas()
         self._found: set[str] = set()  # activity ids delivered valid in this transaction
-        self._status: dict[tuple[str, str], tuple | None] = {}  # a round's stored (status, started_at)
-        q = store._q
-        self._sel_activity = q("SELECT activity_id, user_id, round_id, kind, amount, digest, rollback_digest "
-                               "FROM activities WHERE activity_id = ?")
-        self._sel_round = q(f"SELECT {ROUND_COLUMNS} FROM rounds WHERE user_id = ? AND round_id = ?")
-        self._up_activity = q(
-            "INSERT INTO activities (activity_id, user_id, round_id, kind, amount, digest, rollback_digest) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO UPDATE SET "
-            "rollback_digest = excluded.rollback_digest")
-        self._up_round = q(
-            f"INSERT INTO rounds ({ROUND_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (user_id, round_id) DO UPDATE SET status = excluded.status, "
-            "bet_total = excluded.bet_total, win_total = excluded.win_total, "
-            "rollback_total = excluded.rollback_total, events = excluded.events, bets = excluded.bets, "
-            "ended_at = excluded.ended_at, last_event_at = excluded.last_event_at")
-        # started_at is in two indexes: set only when an earlier event moved it (rare), so that the usual
-        # round update does not rewrite their entries
-        self._up_started = q("UPDATE rounds SET started_at = ? WHERE user_id = ? AND round_id = ?")
+        self.scratch: dict = {}  # what a type's book caches for the length of this transaction
+        self._q = q = store._q
         self._ins_message = q(
             "INSERT INTO messages (channel, received_at, marker, raw, source, event, activity_id, user_id, "
-            "round_id, valid, duplicate, violations, latency_ms, delivery_key) "
+            "keys, valid, duplicate, violations, latency_ms, delivery_key) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             + store._returning_id())
         self._sel_delivery = q("SELECT id, valid, violations, duplicate, event FROM messages "
@@ -554,7 +498,6 @@ class _Tx:
             "INSERT INTO entities (kind, key, user_id, status, at, doc) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (kind, key) DO UPDATE SET user_id = excluded.user_id, status = excluded.status, "
             "at = excluded.at, doc = excluded.doc")
-        self._sel_status = q("SELECT status, started_at FROM rounds WHERE user_id = ? AND round_id = ?")
         self._up_lost = q("UPDATE lost_activities SET deliveries = deliveries + 1, last_id = ? WHERE activity_id = ?")
         self._ever_valid = q("SELECT 1 FROM messages WHERE activity_id = ? AND valid = 1 LIMIT 1")
         self._ins_lost = q("INSERT INTO lost_activities (activity_id, deliveries, first_id, last_id) "
@@ -570,16 +513,14 @@ class _Tx:
         self._cur.execute(self._up_entity, (kind, key, user_id, status, at,
                                             json.dumps(doc, ensure_ascii=False, separators=(",", ":"))))
 
-    def activity(self, activity_id):
-        self._cur.execute(self._sel_activity, (activity_id,))
-        row = self._cur.fetchone()
-        return None if row is None else Activity(row[0], row[1], row[2], row[3], Decimal(row[4]), row[5], row[6])
+    def execute(self, sql: str, args=()):
+        """A statement of a type's own tables (? placeholders), in this transaction; returns the cursor."""
+        self._cur.execute(self._q(sql), args)
+        return self._cur
 
-    def round(self, user_id, round_id):
-        self._cur.execute(self._sel_round, (user_id, round_id))
-        row = self._cur.fetchone()
-        self._status[(user_id, round_id)] = None if row is None else (row[4], row[10])
-        return None if row is None else _round(row)
+    def count_state(self, kind: str, old: str | None, new: str) -> None:
+        """One of a type's things moved from state `old` (None: it is new) to `new`: counted at commit."""
+        self.deltas.state(kind, old, new)
 
     def delivery(self, delivery_key):
         self._cur.execute(self._sel_delivery, (delivery_key,))
@@ -588,31 +529,13 @@ class _Tx:
             return None
         return Verdict(row[0], bool(row[1]), violations_of_json(row[2]), bool(row[3]), row[4], redelivered=True)
 
-    def save_activity(self, a: Activity):
-        self._cur.execute(self._up_activity, (a.activity_id, a.user_id, a.round_id, a.kind, str(a.amount),
-                                              a.digest, a.rollback_digest))
-
-    def save_round(self, r: Round):
-        key = (r.user_id, r.round_id)
-        if key not in self._status:
-            self._cur.execute(self._sel_status, key)
-            self._status[key] = self._cur.fetchone()
-        stored = self._status[key]
-        started = iso(r.started_at)
-        self.deltas.round_status(stored and stored[0], r.status)
-        self._status[key] = (r.status, started)
-        self._cur.execute(self._up_round, (r.user_id, r.round_id, r.game_id, r.currency, r.status,
-                                           str(r.bet_total), str(r.win_total), str(r.rollback_total),
-                                           r.events, r.bets, started, iso(r.ended_at), iso(r.last_event_at)))
-        if stored is not None and stored[1] != started:
-            self._cur.execute(self._up_started, (started, r.user_id, r.round_id))
-
     def add_message(self, m: MessageRecord) -> int:
         vjson = json.dumps([v.as_dict() for v in m.violations], ensure_ascii=False) if m.violations else "[]"
         at = iso(m.received_at)
         self._cur.execute(self._ins_message, (
             m.channel, at, m.marker, m.raw, m.source, m.event, m.activity_id, m.user_id,
-            m.round_id, 1 if m.valid else 0, 1 if m.duplicate else 0, vjson, m.latency_ms, m.delivery_key))
+            json.dumps(m.keys, ensure_ascii=False) if m.keys else None, 1 if m.valid else 0,
+            1 if m.duplicate else 0, vjson, m.latency_ms, m.delivery_key))
         message_id = self._s._inserted_id(self._cur)
         if m.violations:
             self._cur.executemany(self._ins_violation,
@@ -656,8 +579,8 @@ def _message(r) -> dict:
     except (ValueError, RecursionError):  # a body nested too deep for the stdlib is shown as text
         payload = None
     out = {"id": r[0], "channel": r[1], "received_at": r[2], "activity_id": r[3], "user_id": r[4],
-           "round_id": r[5], "valid": bool(r[6]), "violations": json.loads(r[7]), "payload": payload,
-           "source": r[9], "duplicate": bool(r[10]), "latency_ms": r[11], "marker": r[12]}
+           **(json.loads(r[5]) if r[5] else {}), "valid": bool(r[6]), "violations": json.loads(r[7]),
+           "payload": payload, "source": r[9], "duplicate": bool(r[10]), "latency_ms": r[11], "marker": r[12]}
     if payload is None:
         out["raw"] = raw.decode("utf-8", errors="replace")
     return out

@@ -29,7 +29,7 @@ class SQLiteStore(SQLStore):
     errors = (sqlite3.Error,)
     types = {"serial": "INTEGER PRIMARY KEY", "blob": "BLOB", "real": "REAL", "without_rowid": " WITHOUT ROWID"}
 
-    def __init__(self, path: str, durability: str = "full"):
+    def __init__(self, path: str, durability: str = "full", tables=()):
         if durability not in SYNCHRONOUS:
             raise ValueError(f"durability: expected full or normal, got {durability!r}")
         self.path = path
@@ -42,7 +42,7 @@ class SQLiteStore(SQLStore):
             # SQLite would replay that WAL's pages onto the new, empty file: a corrupt database.
             raise StoreError(f"store: {path} is missing but {path}-wal, left from the database that was there, "
                              f"is not; move {path}-wal away (or delete it) and start again")
-        super().__init__()
+        super().__init__(tables)
         if not self._memory:
             # The WAL holds commits not yet checkpointed: deleting it loses them as surely as the file.
             self._identity = {path: self._stat(path)}

@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS tally_channels (
   channel TEXT PRIMARY KEY, received BIGINT NOT NULL, valid BIGINT NOT NULL, duplicates BIGINT NOT NULL){without_rowid};
 CREATE TABLE IF NOT EXISTS tally_rules (
   rule TEXT NOT NULL, severity TEXT NOT NULL, messages BIGINT NOT NULL, PRIMARY KEY (rule, severity)){without_rowid};
-CREATE TABLE IF NOT EXISTS tally_rounds (status TEXT PRIMARY KEY, n BIGINT NOT NULL){without_rowid};
+CREATE TABLE IF NOT EXISTS tally_states (
+  kind TEXT NOT NULL, status TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (kind, status)){without_rowid};
 CREATE TABLE IF NOT EXISTS tally_latency (le {real} PRIMARY KEY, n BIGINT NOT NULL){without_rowid};
 CREATE TABLE IF NOT EXISTS tally_time (
   width INTEGER NOT NULL, at TEXT NOT NULL, received BIGINT NOT NULL, invalid BIGINT NOT NULL,
@@ -31,7 +32,7 @@ CREATE TABLE IF NOT EXISTS lost_activities (
 CREATE INDEX IF NOT EXISTS lost_activities_first ON lost_activities (first_id);
 CREATE TABLE IF NOT EXISTS tally_meta (name TEXT PRIMARY KEY, n BIGINT NOT NULL){without_rowid}
 """
-TABLES = ("tally_channels", "tally_rules", "tally_rounds", "tally_latency", "tally_time", "tally_rejections",
+TABLES = ("tally_channels", "tally_rules", "tally_states", "tally_latency", "tally_time", "tally_rejections",
           "lost_activities", "tally_meta")
 
 UPSERTS = {
@@ -41,8 +42,8 @@ UPSERTS = {
                 "duplicates = tally_channels.duplicates + excluded.duplicates",
     "rules": "INSERT INTO tally_rules (rule, severity, messages) VALUES (?, ?, ?) ON CONFLICT (rule, severity) "
              "DO UPDATE SET messages = tally_rules.messages + excluded.messages",
-    "rounds": "INSERT INTO tally_rounds (status, n) VALUES (?, ?) ON CONFLICT (status) "
-              "DO UPDATE SET n = tally_rounds.n + excluded.n",
+    "states": "INSERT INTO tally_states (kind, status, n) VALUES (?, ?, ?) ON CONFLICT (kind, status) "
+              "DO UPDATE SET n = tally_states.n + excluded.n",
     "latency": "INSERT INTO tally_latency (le, n) VALUES (?, ?) ON CONFLICT (le) "
                "DO UPDATE SET n = tally_latency.n + excluded.n",
     "time": "INSERT INTO tally_time (width, at, received, invalid, warned) VALUES (?, ?, ?, ?, ?) "
@@ -87,12 +88,12 @@ def _exact(latency_ms: float) -> float:
 class Deltas:
     """What one transaction adds to the counters; written once, at its end, one row per distinct key."""
 
-    __slots__ = ("channels", "rules", "rounds", "latency", "time", "meta", "_second", "_buckets")
+    __slots__ = ("channels", "rules", "states", "latency", "time", "meta", "_second", "_buckets")
 
     def __init__(self):
         self.channels: dict[str, list[int]] = {}
         self.rules: dict[tuple[str, str], int] = {}
-        self.rounds: dict[str, int] = {}
+        self.states: dict[tuple[str, str], int] = {}
         self.latency: dict[float, int] = {}
         self.time: dict[tuple[int, str], list[int]] = {}
         self.meta: dict[str, int] = {}
@@ -130,20 +131,21 @@ class Deltas:
             row = self.time[(width, at)] = [0, 0, 0]
         return row
 
-    def round_status(self, old: str | None, new: str) -> None:
+    def state(self, kind: str, old: str | None, new: str) -> None:
+        """One thing of a kind (a casino round) moved from state `old` (None: new) to `new`."""
         if old == new:
             return
         if old is not None:
-            self.rounds[old] = self.rounds.get(old, 0) - 1
-        self.rounds[new] = self.rounds.get(new, 0) + 1
+            self.states[(kind, old)] = self.states.get((kind, old), 0) - 1
+        self.states[(kind, new)] = self.states.get((kind, new), 0) + 1
 
     def write(self, cur, q) -> None:
         if self.channels:
             cur.executemany(q(UPSERTS["channels"]), [(k, *v) for k, v in self.channels.items()])
         if self.rules:
             cur.executemany(q(UPSERTS["rules"]), [(*k, n) for k, n in self.rules.items()])
-        if self.rounds:
-            cur.executemany(q(UPSERTS["rounds"]), [(k, n) for k, n in self.rounds.items() if n])
+        if self.states:
+            cur.executemany(q(UPSERTS["states"]), [(*k, n) for k, n in self.states.items() if n])
         if self.latency:
             cur.executemany(q(UPSERTS["latency"]), list(self.latency.items()))
         if self.time:

@@ -8,6 +8,7 @@ import pytest
 from simulator.contract.catalog import CATALOG
 from simulator.contract.registry import load_registry
 from simulator.contract.validate import make_validator
+from simulator.types.casino import tables as casino_tables
 
 from tests.conftest import Client, casino_event
 
@@ -151,7 +152,7 @@ class TestTimestampLax:
         rt = Runtime(make_settings(profile="ft", db=str(tmp_path / "lax.db")))
         try:
             assert judge_with(rt)(casino_event(round_id="r-lax", timestamp=DOCS_EXAMPLE_STAMP)).valid
-            assert rt.store.rounds(round_id="r-lax") == []
+            assert casino_tables.rounds(rt.store, round_id="r-lax") == []
         finally:
             rt.close()
 
@@ -223,7 +224,7 @@ class TestNumericGameIdInRounds:
         rt = Runtime(make_settings(profile="ft", db=str(tmp_path / "g.db")))
         try:
             assert judge_with(rt)(casino_event(round_id="r9", game_id=10911.0)).valid
-            [rnd] = rt.store.rounds(round_id="r9")
+            [rnd] = casino_tables.rounds(rt.store, round_id="r9")
             assert rnd.game_id == "10911"
         finally:
             rt.close()

@@ -1,7 +1,6 @@
 """The query API: stable JSON that CI jobs, the live page and our tests read."""
 from __future__ import annotations
 
-from itertools import islice
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
@@ -57,15 +56,23 @@ def clear():
     return jsonify(cleared=True)
 
 
+def _view(name: str):
+    """A view some event type offers (rounds and sessions: casino's); 404 when none does."""
+    view = _runtime().registry.view(name)
+    if view is None:
+        abort(404, f"no event type offers {name}")
+    return view
+
+
 @api.get("/rounds")
 def rounds():
     status = request.args.get("status") or None
     if status not in (None, "open", "closed"):
         abort(400, f"status: expected open or closed, got {status!r}")
-    found = _runtime().store.rounds(user_id=request.args.get("user_id") or None,
-                                    round_id=request.args.get("round_id") or None, status=status,
-                                    limit=_int("limit", 1000, 1, 100_000), offset=_int("offset", 0, 0, 10**12))
-    return jsonify(rounds=[query.round_dict(r) for r in found])
+    found = _view("rounds")(_runtime().store, user_id=request.args.get("user_id") or None,
+                            round_id=request.args.get("round_id") or None, status=status,
+                            limit=_int("limit", 1000, 1, 100_000), offset=_int("offset", 0, 0, 10**12))
+    return jsonify(rounds=found)
 
 
 @api.get("/sessions")
@@ -74,10 +81,9 @@ def sessions():
     no total: `next_offset` says whether there is more)."""
     runtime = _runtime()
     limit, offset = _int("limit", 1000, 1, 10_000), _int("offset", 0, 0, 10**12)
-    found = runtime.store.rounds_in_order(user_id=request.args.get("user_id") or None)
-    page = list(islice(query.iter_sessions(found, runtime.settings.session_idle), offset, offset + limit + 1))
-    more = len(page) > limit
-    return jsonify(sessions=page[:limit], next_offset=offset + limit if more else None)
+    page, more = _view("sessions")(runtime.store, user_id=request.args.get("user_id") or None,
+                                   idle=runtime.settings.session_idle, limit=limit, offset=offset)
+    return jsonify(sessions=page, next_offset=offset + limit if more else None)
 
 
 @api.get("/summary")

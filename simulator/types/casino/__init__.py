@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from simulator.contract.plugin import EventType, ReadinessItem, RuleInfo
 from simulator.contract.registry import load_schema
-from simulator.types.casino import ledger
+from simulator.types.casino import ledger, tables, views
 from simulator.types.casino.rules import amount_sum
 
 RULES = (
@@ -29,5 +29,6 @@ RULES = (
 TYPE = EventType(
     name="casino", marker="CASINO", document=load_schema("casino"), method="POST",
     path="/v1/integration/casino", ref="activity_id", keys=("activity_id", "round_id"),
-    rules=(amount_sum,), book=ledger.BOOK, rule_info=RULES, readiness=(ledger.ROUNDS_CLOSED,),
+    rules=(amount_sum,), book=ledger.BOOK, rule_info=RULES, readiness=(ledger.ROUNDS_CLOSED,), tables=tables.TABLES,
+    views=views.VIEWS,
     summary="Casino Bet/Win (and their Rollbacks): rounds and sessions are built from them.")

@@ -15,35 +15,9 @@ from decimal import Decimal
 from simulator.core.money import ZERO, to_money
 from simulator.contract.parse import canonical
 from simulator.contract.plugin import Facts, ReadinessItem
+from simulator.types.casino import tables
+from simulator.types.casino.tables import Activity, Round
 from simulator.core.violations import Violation
-
-
-@dataclass(slots=True)
-class Activity:
-    activity_id: str
-    user_id: str
-    round_id: str | None
-    kind: str  # Bet or Win
-    amount: Decimal
-    digest: str
-    rollback_digest: str | None = None
-
-
-@dataclass(slots=True)
-class Round:
-    user_id: str
-    round_id: str
-    game_id: str | None
-    currency: str | None
-    status: str  # open or closed
-    bet_total: Decimal
-    win_total: Decimal
-    rollback_total: Decimal
-    events: int
-    bets: int
-    started_at: datetime
-    ended_at: datetime | None
-    last_event_at: datetime
 
 
 @dataclass(slots=True)
@@ -101,7 +75,7 @@ class Plan:
 
 
 def judge(tx, ev: Event) -> tuple[list[Violation], Plan]:
-    act = tx.activity(ev.activity_id)
+    act = tables.activity(tx, ev.activity_id)
     if ev.rollback:
         return _judge_rollback(tx, ev, act)
     if act is not None:
@@ -112,7 +86,7 @@ def judge(tx, ev: Event) -> tuple[list[Violation], Plan]:
         return [Violation("round.missing_id", "/round_id",
                           "round_id: absent, so this event joins no round")], Plan(ev)
     found = []
-    rnd = tx.round(ev.user_id, ev.round_id)
+    rnd = tables.round_of(tx, ev.user_id, ev.round_id)
     if rnd is not None:
         if rnd.status == "closed":
             found.append(Violation("round.after_end", "/round_id",
@@ -157,7 +131,7 @@ def _judge_rollback(tx, ev: Event, act: Activity | None):
         found.append(Violation("round.rollback_mismatch", "/amount",
                                f"amount: the Rollback says {ev.kind} {ev.amount}, the event it reverses was "
                                f"{act.kind} {act.amount}; {act.amount} is reversed"))
-    rnd = tx.round(ev.user_id, ev.round_id) if ev.round_id else None
+    rnd = tables.round_of(tx, ev.user_id, ev.round_id) if ev.round_id else None
     if rnd is not None:
         found += _round_mismatches(rnd, ev)
     return found, Plan(ev, reverses=act, round=rnd)
@@ -169,7 +143,7 @@ def apply(tx, plan: Plan) -> None:
     ev = plan.event
     if plan.reverses is not None:
         act = plan.reverses
-        tx.save_activity(replace(act, rollback_digest=ev.digest))
+        tables.save_activity(tx, replace(act, rollback_digest=ev.digest))
         rnd = plan.round
         if rnd is not None:
             if act.kind == "Bet":
@@ -179,9 +153,9 @@ def apply(tx, plan: Plan) -> None:
             rnd.rollback_total += act.amount
             rnd.events += 1
             rnd.last_event_at = max(rnd.last_event_at, ev.at)
-            tx.save_round(rnd)
+            tables.save_round(tx, rnd)
         return
-    tx.save_activity(Activity(ev.activity_id, ev.user_id, ev.round_id, ev.kind, ev.amount, ev.digest))
+    tables.save_activity(tx, Activity(ev.activity_id, ev.user_id, ev.round_id, ev.kind, ev.amount, ev.digest))
     if ev.round_id is None:
         return
     rnd = plan.round or Round(
@@ -197,7 +171,7 @@ def apply(tx, plan: Plan) -> None:
     if ev.round_end:
         rnd.status = "closed"
         rnd.ended_at = ev.at
-    tx.save_round(rnd)
+    tables.save_round(tx, rnd)
 
 
 class CasinoBook:
@@ -219,10 +193,10 @@ EXAMPLES = 3
 
 
 def _gather_rounds(store) -> dict:
-    counts = store.counts()["rounds"]
+    counts = store.state_counts(tables.KIND)
     return {"open": counts.get("open", 0), "closed": counts.get("closed", 0),
             "open_examples": [{"user_id": r.user_id, "round_id": r.round_id, "events": r.events}
-                              for r in store.rounds(status="open", limit=EXAMPLES)]}
+                              for r in tables.rounds(store, status="open", limit=EXAMPLES)]}
 
 
 def _judge_rounds(rounds: dict) -> tuple[bool, str]:

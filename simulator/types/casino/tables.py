@@ -1,0 +1,165 @@
+"""Casino's own tables: activities (for retries and rollbacks) and rounds, kept in SQL columns.
+
+A state document per key (`tx.get/put`) would do for correctness, but the rounds table is read in
+orders a document store cannot index (by start for the rounds list, by user, game and start for the
+sessions walk) and updated on every casino message, so casino brings tables of its own. The store runs
+this DDL with its dialect's holes filled, clears these tables with its own, and counts rounds by status
+(`tx.count_state`) in the same transaction as the messages.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Iterator
+
+from simulator.contract.plugin import Tables
+from simulator.core.timefmt import from_iso, iso
+
+@dataclass(slots=True)
+class Activity:
+    activity_id: str
+    user_id: str
+    round_id: str | None
+    kind: str  # Bet or Win
+    amount: Decimal
+    digest: str
+    rollback_digest: str | None = None
+
+
+@dataclass(slots=True)
+class Round:
+    user_id: str
+    round_id: str
+    game_id: str | None
+    currency: str | None
+    status: str  # open or closed
+    bet_total: Decimal
+    win_total: Decimal
+    rollback_total: Decimal
+    events: int
+    bets: int
+    started_at: datetime
+    ended_at: datetime | None
+    last_event_at: datetime
+
+
+KIND = "round"  # the state kind rounds are counted under (store.state_counts)
+DDL = """
+CREATE TABLE IF NOT EXISTS activities (
+  activity_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, round_id TEXT, kind TEXT NOT NULL, amount TEXT NOT NULL,
+  digest TEXT NOT NULL, rollback_digest TEXT){without_rowid};
+CREATE TABLE IF NOT EXISTS rounds (
+  user_id TEXT NOT NULL, round_id TEXT NOT NULL, game_id TEXT, currency TEXT, status TEXT NOT NULL,
+  bet_total TEXT NOT NULL, win_total TEXT NOT NULL, rollback_total TEXT NOT NULL, events INTEGER NOT NULL,
+  bets INTEGER NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, last_event_at TEXT NOT NULL,
+  PRIMARY KEY (user_id, round_id)){without_rowid};
+CREATE INDEX IF NOT EXISTS rounds_status ON rounds (status);
+CREATE INDEX IF NOT EXISTS rounds_started ON rounds (started_at, user_id, round_id);
+CREATE INDEX IF NOT EXISTS rounds_sessions ON rounds (user_id, game_id, started_at, round_id);
+"""
+TABLES = Tables(DDL, ("activities", "rounds"),
+                recount=(f"INSERT INTO tally_states (kind, status, n) SELECT '{KIND}', status, COUNT(*) FROM rounds "
+                         f"GROUP BY status",))
+
+ROUND_COLUMNS = ("user_id, round_id, game_id, currency, status, bet_total, win_total, rollback_total, "
+                 "events, bets, started_at, ended_at, last_event_at")
+ROUND_CHUNK = 2000  # rounds read per query when walking them in session order
+
+_SEL_ACTIVITY = ("SELECT activity_id, user_id, round_id, kind, amount, digest, rollback_digest "
+                 "FROM activities WHERE activity_id = ?")
+_SEL_ROUND = f"SELECT {ROUND_COLUMNS} FROM rounds WHERE user_id = ? AND round_id = ?"
+_UP_ACTIVITY = ("INSERT INTO activities (activity_id, user_id, round_id, kind, amount, digest, rollback_digest) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO UPDATE SET "
+                "rollback_digest = excluded.rollback_digest")
+_UP_ROUND = (f"INSERT INTO rounds ({ROUND_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+             "ON CONFLICT (user_id, round_id) DO UPDATE SET status = excluded.status, "
+             "bet_total = excluded.bet_total, win_total = excluded.win_total, "
+             "rollback_total = excluded.rollback_total, events = excluded.events, bets = excluded.bets, "
+             "ended_at = excluded.ended_at, last_event_at = excluded.last_event_at")
+# started_at is in two indexes: set only when an earlier event moved it (rare), so that the usual round
+# update does not rewrite their entries
+_UP_STARTED = "UPDATE rounds SET started_at = ? WHERE user_id = ? AND round_id = ?"
+_SEL_STATUS = "SELECT status, started_at FROM rounds WHERE user_id = ? AND round_id = ?"
+
+
+def _round(row) -> Round:
+    return Round(row[0], row[1], row[2], row[3], row[4], Decimal(row[5]), Decimal(row[6]), Decimal(row[7]),
+                 row[8], row[9], from_iso(row[10]), from_iso(row[11]), from_iso(row[12]))
+
+
+# -- inside a transaction (the ledger) --------------------------------------------------------------
+
+def activity(tx, activity_id: str):
+    row = tx.execute(_SEL_ACTIVITY, (activity_id,)).fetchone()
+    return None if row is None else Activity(row[0], row[1], row[2], row[3], Decimal(row[4]), row[5], row[6])
+
+
+def round_of(tx, user_id: str, round_id: str):
+    row = tx.execute(_SEL_ROUND, (user_id, round_id)).fetchone()
+    _statuses(tx)[(user_id, round_id)] = None if row is None else (row[4], row[10])
+    return None if row is None else _round(row)
+
+
+def save_activity(tx, a) -> None:
+    tx.execute(_UP_ACTIVITY, (a.activity_id, a.user_id, a.round_id, a.kind, str(a.amount), a.digest,
+                              a.rollback_digest))
+
+
+def save_round(tx, r) -> None:
+    statuses = _statuses(tx)
+    key = (r.user_id, r.round_id)
+    if key not in statuses:
+        statuses[key] = tx.execute(_SEL_STATUS, key).fetchone()
+    stored = statuses[key]
+    started = iso(r.started_at)
+    tx.count_state(KIND, stored and stored[0], r.status)
+    statuses[key] = (r.status, started)
+    tx.execute(_UP_ROUND, (r.user_id, r.round_id, r.game_id, r.currency, r.status, str(r.bet_total),
+                           str(r.win_total), str(r.rollback_total), r.events, r.bets, started, iso(r.ended_at),
+                           iso(r.last_event_at)))
+    if stored is not None and stored[1] != started:
+        tx.execute(_UP_STARTED, (started, r.user_id, r.round_id))
+
+
+def _statuses(tx) -> dict:
+    """Each round's stored (status, started_at) as this transaction last saw it: counted once per change."""
+    return tx.scratch.setdefault("casino.round_status", {})
+
+
+# -- reading (views, readiness) -----------------------------------------------------------------------
+
+def _where(user_id=None, round_id=None, status=None) -> tuple[str, list]:
+    where, args = [], []
+    for col, val in (("user_id", user_id), ("round_id", round_id), ("status", status)):
+        if val:
+            where.append(f"{col} = ?")
+            args.append(val)
+    return (" WHERE " + " AND ".join(where)) if where else "", args
+
+
+def rounds(store, *, user_id=None, round_id=None, status=None, limit=None, offset=0) -> list:
+    cond, args = _where(user_id, round_id, status)
+    page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+    return [_round(r) for r in store.read(
+        f"SELECT {ROUND_COLUMNS} FROM rounds{cond} ORDER BY started_at, user_id, round_id{page}", args)]
+
+
+def count_rounds(store, *, user_id=None) -> int:
+    cond, args = _where(user_id)
+    return store.read(f"SELECT COUNT(*) FROM rounds{cond}", args)[0][0]
+
+
+def rounds_in_order(store, *, user_id=None) -> Iterator:
+    """Rounds by user, game and start, read ROUND_CHUNK at a time: a reader that stops early (a page of
+    sessions) reads only what it needs."""
+    cond, args = _where(user_id)
+    offset = 0
+    while True:
+        rows = store.read(f"SELECT {ROUND_COLUMNS} FROM rounds{cond} ORDER BY user_id, game_id, started_at, "
+                          f"round_id LIMIT {ROUND_CHUNK} OFFSET {offset}", args)
+        for r in rows:
+            yield _round(r)
+        if len(rows) < ROUND_CHUNK:
+            return
+        offset += len(rows)
