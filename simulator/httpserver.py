@@ -39,7 +39,7 @@ BACKLOG = 1024
 GRANIAN_VERSIONS = ("2.8.",)  # the versions whose internal WSGIWorker signature this module was written against
 STOP_TIMEOUT = 15.0  # seconds shutdown() waits for requests in flight
 HEADER_TIMEOUT = 10.0  # seconds a client has for a request's headers, and an idle keep-alive connection for its next
-BODY_TIMEOUT = 10.0  # seconds from the first read of a body to its end (granian; werkzeug: per read)
+BODY_TIMEOUT = 10.0  # seconds from the first read of a body to its end (granian; werkzeug: HEADER_TIMEOUT per read)
 CONNECTION_CAP = 4096  # open connections granian takes at once (never more than the open-file limit allows)
 RUNTIME_THREADS = 1  # granian's Rust I/O threads; Python runs on `settings.threads` threads of its own
 PIN_APP_THREADS = True  # run the app's threads on one CPU (see _OneCpu); False leaves them to the scheduler
@@ -272,14 +272,17 @@ def _connection_cap(threads: int) -> int:
     server's connections are files; 1,024, a common default, is too few to outlast an idle-socket flood)."""
     try:
         import resource
-
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        want = CONNECTION_CAP + 1024
-        if soft != resource.RLIM_INFINITY and soft < want:
-            soft = want if hard == resource.RLIM_INFINITY else min(hard, want)
-            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-    except (ImportError, OSError, ValueError):
+    except ImportError:
         return max(threads, min(CONNECTION_CAP, 768))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = CONNECTION_CAP + 1024
+    if soft != resource.RLIM_INFINITY and soft < want:
+        raised = want if hard == resource.RLIM_INFINITY else min(hard, want)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (OSError, ValueError):
+            log.warning("HTTP server: cannot raise the open-file limit above %d", soft)
     if soft == resource.RLIM_INFINITY:
         return CONNECTION_CAP
     return max(threads, min(CONNECTION_CAP, soft - 256))  # leave files for the store, logs and brokers
@@ -315,11 +318,12 @@ class _BodyWatchdog:
         self._running = False
 
     def watch(self, call: _Call) -> None:
-        with self._lock:
-            self.reading[id(call)] = call
-            if not self._running:
-                self._running = True
-                threading.Thread(target=self._run, name="ftsim-http-bodies", daemon=True).start()
+        self.reading[id(call)] = call  # before the check: _run leaves only once it saw no read in progress
+        if not self._running:
+            with self._lock:
+                if not self._running:
+                    self._running = True
+                    threading.Thread(target=self._run, name="ftsim-http-bodies", daemon=True).start()
 
     def done(self, call: _Call) -> None:
         self.reading.pop(id(call), None)
