@@ -325,8 +325,12 @@ class _BodyWatchdog:
                     self._running = True
                     threading.Thread(target=self._run, name="ftsim-http-bodies", daemon=True).start()
 
-    def done(self, call: _Call) -> None:
-        self.reading.pop(id(call), None)
+    def done(self, call: _Call) -> bool:
+        """The read of `call` returned: False if the watchdog answered it meanwhile. Under the lock, so
+        that a read ending at its deadline is either used or answered 408, never both."""
+        with self._lock:
+            self.reading.pop(id(call), None)
+            return not call.expired
 
     def claim(self, call: _Call) -> bool:
         """True for the one caller that gets to answer `call`."""
@@ -343,12 +347,14 @@ class _BodyWatchdog:
                 if not self.reading:
                     self._running = False
                     return
-                late = [c for c in self.reading.values() if time.monotonic() >= c.deadline]
+                now, late = time.monotonic(), []
+                for call in [c for c in self.reading.values() if now >= c.deadline]:
+                    del self.reading[id(call)]
+                    if not call.answered:
+                        call.answered = call.expired = True
+                        late.append(call)
             for call in late:
-                self.done(call)
-                if self.claim(call):
-                    call.expired = True
-                    self._answer(call)
+                self._answer(call)
 
     @staticmethod
     def _answer(call: _Call) -> None:
@@ -383,8 +389,8 @@ class _TimedBody:
         try:
             data = read(*args)
         finally:
-            self._dog.done(call)
-        if call.expired:
+            in_time = self._dog.done(call)
+        if not in_time:
             raise TimeoutError(f"body: not complete within {BODY_TIMEOUT:g} s")
         return data
 
