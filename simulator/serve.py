@@ -12,7 +12,7 @@ from simulator.core.errors import ConfigError
 from simulator.transports.rest.server import make_http_server
 from simulator.transports.rest.app import create_app
 from simulator.runtime import Runtime
-from simulator.settings import Settings
+from simulator.settings import Settings, basic_auth_problem
 
 log = logging.getLogger("ftsim")
 
@@ -27,6 +27,8 @@ def is_loopback(host: str) -> bool:
 
 
 def check_exposure(settings: Settings) -> None:
+    if settings.basic_auth is not None and (problem := basic_auth_problem(settings.basic_auth)):
+        raise ConfigError(problem)  # Settings made in code skip load_settings' checks
     if not settings.has_auth and not settings.insecure and not is_loopback(settings.host):
         raise ConfigError(f"refusing to serve {settings.host} without credentials: set --api-key or "
                           f"--basic-auth, or pass --insecure to accept anyone who can reach it")

@@ -90,13 +90,24 @@ def _coerce(name: str, value: Any) -> Any:
         raise ConfigError(f"{name}: cannot use {value!r} ({exc})") from None
 
 
+def basic_auth_problem(value: str) -> str | None:
+    """Why `value` cannot be Basic credentials, or None. An empty user or password would still count as
+    credentials (has_auth), and so allow serving beyond loopback with a login anyone can guess."""
+    user, sep, password = value.partition(":")
+    if not sep:
+        return "basic_auth: expected USER:PASSWORD"
+    if not user or not password:
+        return f"basic_auth: expected USER:PASSWORD, neither empty; the {'user' if not user else 'password'} is empty"
+    return None
+
+
 def _check(s: Settings) -> Settings:
     if s.profile not in PROFILES:
         raise ConfigError(f"profile: expected {' or '.join(PROFILES)}, got {s.profile!r}")
     if s.engine not in ("rust", "python"):
         raise ConfigError(f"engine: expected rust or python, got {s.engine!r}")
-    if s.basic_auth is not None and ":" not in s.basic_auth:
-        raise ConfigError("basic_auth: expected USER:PASSWORD")
+    if s.basic_auth is not None and (problem := basic_auth_problem(s.basic_auth)):
+        raise ConfigError(problem)
     if s.durability not in ("full", "normal"):
         raise ConfigError(f"durability: expected full or normal, got {s.durability!r}")
     if s.batch_max < 1:

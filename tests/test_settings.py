@@ -47,3 +47,19 @@ def test_severities_merge_across_layers(tmp_path):
     cfg.write_text('[severity]\n"amount.sum" = "warning"\n"latency.budget" = "error"\n')
     s = load_settings(str(cfg), env={"FTSIM_SEVERITY": "latency.budget=off"}, severity=["round.*=off"])
     assert s.severity == {"amount.sum": "warning", "latency.budget": "off", "round.*": "off"}
+
+
+@pytest.mark.parametrize("value", [":", "ops:", ":secret"])
+def test_basic_auth_with_an_empty_user_or_password_is_refused(value):
+    """':' used to count as credentials, and so allowed serving 0.0.0.0 to anyone."""
+    with pytest.raises(ConfigError, match="basic_auth: expected USER:PASSWORD, neither empty"):
+        load_settings(None, env={}, basic_auth=value, host="0.0.0.0")
+
+
+def test_a_server_refuses_empty_basic_credentials_made_in_code(make_settings):
+    from dataclasses import replace
+
+    from simulator.serve import Server
+
+    with pytest.raises(ConfigError, match="password is empty"):
+        Server(replace(make_settings(), basic_auth="ops:", host="0.0.0.0"))

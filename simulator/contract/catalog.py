@@ -16,6 +16,10 @@ COMMON: dict[str, RuleInfo] = {r.id: r for r in [
     RuleInfo("transport.auth", "error", "REST: missing or wrong X-Api-Key / Basic credentials (401, counted, body not kept)."),
     RuleInfo("transport.size", "error", "REST: body larger than the configured limit (413, counted, body not kept)."),
     RuleInfo("transport.media_type", "error", "REST: Content-Type is not JSON (415, counted, body not kept)."),
+    RuleInfo("transport.incomplete", "error",
+             "REST: the body never arrived whole: shorter than its Content-Length, a broken chunked encoding, the "
+             "sender gone mid-body, or not complete within the server's body deadline (400 or 408, counted apart "
+             "from messages, body not kept)."),
     RuleInfo("json.parse", "error",
              "Body is not UTF-8, not JSON, not a JSON object, or nested deeper than 64 levels."),
     RuleInfo("json.number", "error",

@@ -31,12 +31,16 @@ import os
 import socket
 import sys
 import threading
+import time
 
 log = logging.getLogger("ftsim.http")
 
 BACKLOG = 1024
 GRANIAN_VERSIONS = ("2.8.",)  # the versions whose internal WSGIWorker signature this module was written against
 STOP_TIMEOUT = 15.0  # seconds shutdown() waits for requests in flight
+HEADER_TIMEOUT = 10.0  # seconds a client has for a request's headers, and an idle keep-alive connection for its next
+BODY_TIMEOUT = 10.0  # seconds from the first read of a body to its end (granian; werkzeug: HEADER_TIMEOUT per read)
+CONNECTION_CAP = 4096  # open connections granian takes at once (never more than the open-file limit allows)
 RUNTIME_THREADS = 1  # granian's Rust I/O threads; Python runs on `settings.threads` threads of its own
 PIN_APP_THREADS = True  # run the app's threads on one CPU (see _OneCpu); False leaves them to the scheduler
 
@@ -224,12 +228,17 @@ class GranianServer(_Base):
         self._drained = threading.Event()
         self._signal.add_cb(self._drained.set)  # granian calls it once the worker has stopped
         holder = SocketHolder(os.dup(sock.fileno()), False, BACKLOG)  # granian owns (and closes) the dup
+        # Headers are parsed in Rust, so a connection that idles or drips header bytes costs no Python thread
+        # and is cut off after HEADER_TIMEOUT (hyper applies it to a keep-alive connection's wait for its next
+        # request too); `backpressure` caps open connections, so it must be far above the thread count, or a
+        # few dozen idle sockets hold every slot and new clients wait in the listen backlog.
+        http1 = HTTP1Settings(header_read_timeout=int(HEADER_TIMEOUT * 1000), keep_alive=True)
         try:
             # (worker_id, sock, ipc, runtime_threads, runtime_blocking_threads, py_threads,
             #  py_threads_idle_timeout, backpressure, http_mode, http1, http2, static_files, ssl x8, metrics)
-            self._worker = WSGIWorker(1, (None, holder), None, RUNTIME_THREADS, 512, threads, 30, threads, "1",
-                                      HTTP1Settings(), None, None, False, None, None, None, "tls1.3", None, [],
-                                      False, (None, MetricsAggregator(1)))
+            self._worker = WSGIWorker(1, (None, holder), None, RUNTIME_THREADS, 512, threads, 30,
+                                      _connection_cap(threads), "1", http1, None, None, False, None, None, None,
+                                      "tls1.3", None, [], False, (None, MetricsAggregator(1)))
         except TypeError as exc:
             raise Unavailable(f"granian {version}: WSGIWorker signature changed ({exc})") from None
         self._loop = None
@@ -258,15 +267,165 @@ def _no_write(data):
     raise NotImplementedError("ftsim's HTTP server does not support the WSGI write() callable")
 
 
+def _connection_cap(threads: int) -> int:
+    """CONNECTION_CAP, within the open-file limit: the soft limit is raised towards the hard one first (a
+    server's connections are files; 1,024, a common default, is too few to outlast an idle-socket flood)."""
+    try:
+        import resource
+    except ImportError:
+        return max(threads, min(CONNECTION_CAP, 768))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = CONNECTION_CAP + 1024
+    if soft != resource.RLIM_INFINITY and soft < want:
+        raised = want if hard == resource.RLIM_INFINITY else min(hard, want)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (OSError, ValueError):
+            log.warning("HTTP server: cannot raise the open-file limit above %d", soft)
+    if soft == resource.RLIM_INFINITY:
+        return CONNECTION_CAP
+    return max(threads, min(CONNECTION_CAP, soft - 256))  # leave files for the store, logs and brokers
+
+
+BODY_TIMEOUT_ANSWER = "ftsim.body_timeout_answer"
+"""environ key: the app may put a callable here returning (status, headers, body) for the answer to a body
+that did not arrive within BODY_TIMEOUT; it runs on the watchdog's thread, outside any request context."""
+
+
+class _Call:
+    """One request in the granian runner: answered once, by the app or by the body watchdog."""
+
+    __slots__ = ("proto", "environ", "deadline", "answered", "expired")
+
+    def __init__(self, proto, environ):
+        self.proto, self.environ = proto, environ
+        self.deadline = None
+        self.answered = self.expired = False
+
+
+class _BodyWatchdog:
+    """Answers a request whose body read outlasts BODY_TIMEOUT, because granian cannot: hyper has no body
+    timeout, and granian's WSGI read blocks its Python thread until the body ends or the client goes.
+
+    The thread stays blocked until then (nothing in granian 2.8 lets Python close the connection), but
+    the client has its 408 and the read, when it returns, raises TimeoutError. One thread, started when a
+    read is in progress and gone when none is, so a server at rest runs no timer."""
+
+    def __init__(self):
+        self.reading: dict[int, _Call] = {}
+        self._lock = threading.Lock()
+        self._running = False
+
+    def watch(self, call: _Call) -> None:
+        self.reading[id(call)] = call  # before the check: _run leaves only once it saw no read in progress
+        if not self._running:
+            with self._lock:
+                if not self._running:
+                    self._running = True
+                    threading.Thread(target=self._run, name="ftsim-http-bodies", daemon=True).start()
+
+    def done(self, call: _Call) -> bool:
+        """The read of `call` returned: False if the watchdog answered it meanwhile. Under the lock, so
+        that a read ending at its deadline is either used or answered 408, never both."""
+        with self._lock:
+            self.reading.pop(id(call), None)
+            return not call.expired
+
+    def claim(self, call: _Call) -> bool:
+        """True for the one caller that gets to answer `call`."""
+        with self._lock:
+            if call.answered:
+                return False
+            call.answered = True
+            return True
+
+    def _run(self):
+        while True:
+            time.sleep(min(0.5, BODY_TIMEOUT / 4))
+            with self._lock:
+                if not self.reading:
+                    self._running = False
+                    return
+                now, late = time.monotonic(), []
+                for call in [c for c in self.reading.values() if now >= c.deadline]:
+                    del self.reading[id(call)]
+                    if not call.answered:
+                        call.answered = call.expired = True
+                        late.append(call)
+            for call in late:
+                self._answer(call)
+
+    @staticmethod
+    def _answer(call: _Call) -> None:
+        status, headers, body = 408, [("Content-Type", "application/json")], (
+            b'{"error": "Request Timeout", "message": "body: not complete within %g s"}\n' % BODY_TIMEOUT)
+        answer = call.environ.get(BODY_TIMEOUT_ANSWER)
+        if answer is not None:
+            try:
+                status, headers, body = answer()
+            except Exception:  # the answer must still go out; the app's hook is logged, not fatal
+                log.exception("HTTP server: the body-timeout answer failed")
+        headers = [(k, v) for k, v in headers if k.lower() not in ("connection", "content-length")]
+        call.proto.response_bytes(status, headers + [("Content-Length", str(len(body))), ("Connection", "close")],
+                                  body)
+
+
+class _TimedBody:
+    """wsgi.input with a deadline: the first read starts BODY_TIMEOUT; the watchdog sees reads in progress."""
+
+    __slots__ = ("_raw", "_call", "_dog")
+
+    def __init__(self, raw, call: _Call, dog: _BodyWatchdog):
+        self._raw, self._call, self._dog = raw, call, dog
+
+    def _timed(self, read, *args):
+        call = self._call
+        if call.expired:
+            raise TimeoutError(f"body: not complete within {BODY_TIMEOUT:g} s")
+        if call.deadline is None:
+            call.deadline = time.monotonic() + BODY_TIMEOUT
+        self._dog.watch(call)
+        try:
+            data = read(*args)
+        finally:
+            in_time = self._dog.done(call)
+        if not in_time:
+            raise TimeoutError(f"body: not complete within {BODY_TIMEOUT:g} s")
+        return data
+
+    def read(self, size=None):
+        return self._timed(self._raw.read, size)
+
+    def readline(self, size=None):
+        return self._timed(self._raw.readline, size)
+
+    def readlines(self, hint=None):
+        return self._timed(self._raw.readlines, hint)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
 def _wsgi_runner(app):
     """Call the WSGI app for granian: the environ without os.environ in it, a fully buffered body sent in
-    one piece (one GIL round trip), streaming kept for responses without a Content-Length."""
+    one piece (one GIL round trip), streaming kept for responses without a Content-Length; the request
+    body under a deadline (_BodyWatchdog)."""
     base = {"GATEWAY_INTERFACE": "CGI/1.1", "SCRIPT_NAME": "", "SERVER_SOFTWARE": "ftsim (granian)",
             "wsgi.errors": sys.stderr, "wsgi.input_terminated": True, "wsgi.multiprocess": False,
             "wsgi.multithread": True, "wsgi.run_once": False, "wsgi.version": (1, 0)}
+    dog = _BodyWatchdog()
 
     def run(proto, scope):
         environ = base | scope
+        call = _Call(proto, environ)
+        environ["wsgi.input"] = _TimedBody(scope["wsgi.input"], call, dog)
         started = []
 
         def start_response(status, headers, exc_info=None):
@@ -282,6 +441,9 @@ def _wsgi_runner(app):
                 body = [b"".join(whole)]
             finally:
                 _close(whole)
+        if not dog.claim(call):  # the watchdog answered while the app waited for the body
+            _close(body)
+            return 408
         if isinstance(body, list):
             status, headers = started
             proto.response_bytes(status, headers, b"".join(body))
@@ -333,6 +495,8 @@ class WerkzeugServer(_Base):
         from werkzeug.serving import WSGIRequestHandler, make_server
 
         class QuietHandler(WSGIRequestHandler):
+            timeout = HEADER_TIMEOUT  # every read of a connection: headers, body, the wait for the next request
+
             def log_request(self, code="-", size="-"):
                 if str(code).isdigit() and int(code) >= 500:
                     super().log_request(code, size)
