@@ -36,8 +36,9 @@ class TestACleanRun:
         assert {k: i["status"] for k, i in items(result).items()} == {
             "violations": "passed", "duplicates.retries": "passed", "retries.lost": "passed",
             "rounds.closed": "passed", "payments.settled": "passed", "latency.p99": "passed",
-            "channel.rest": "passed", "users.registered": "passed"}
+            "channel.rest": "passed", "users.registered": "passed", "integration.basic": "skipped"}
         assert {r["status"] for r in result["rules"] if r["severity"] != "off"} == {"passed"}  # user.unknown: off
+        assert "casino-only run" in items(result)["integration.basic"]["detail"]
 
     def test_nothing_received_is_not_ready(self, runtime):
         result = verdict(runtime)
@@ -205,3 +206,44 @@ def test_examples_of_huge_payloads_are_cut(runtime):
     facts = readiness.gather(runtime, query.summary(runtime))
     [ex] = facts["examples"]["schema.enum"]
     assert "payload" not in ex and len(ex["raw"]) < 5000 and ex["raw"].endswith("characters)")
+
+
+class TestBasicIntegration:
+    """The guide's minimum to go live: registrations, logins and payments, each valid on every channel in use."""
+
+    def send_basic(self, judge, channel="rest", skip=()):
+        user = {"user_id": "u-basic", "origin": "www.brand.com", "timestamp": now_iso()}
+        sent = {"USER_CREATE_V2": user, "LOGIN_V2": user,
+                "PAYMENT": {"payment_id": "p-1", "user_id": "u-basic", "amount": 10, "currency": "EUR",
+                            "exchange_rate": 1, "origin": "www.brand.com", "status": "Approved", "type": "Credit",
+                            "vendor_id": "1", "vendor_name": "Bank", "timestamp": now_iso(), "deposit_count": 1}}
+        for marker, payload in sent.items():
+            if marker not in skip:
+                assert judge(payload, marker, channel).valid, marker
+
+    def test_holds_when_each_basic_type_arrived_valid(self, runtime, judge):
+        self.send_basic(judge)
+        item = items(verdict(runtime))["integration.basic"]
+        assert item["status"] == "passed" and "LOGIN_V2, PAYMENT, USER_CREATE_V2 each arrived valid on rest" \
+            == item["detail"]
+
+    def test_fails_naming_the_type_that_never_arrived(self, runtime, judge):
+        self.send_basic(judge, skip=("PAYMENT",))
+        item = items(verdict(runtime))["integration.basic"]
+        assert item["status"] == "failed" and item["detail"] == "missing: PAYMENT on rest"
+
+    def test_fails_for_a_channel_in_use_that_carried_none(self, runtime, judge):
+        self.send_basic(judge)
+        play_round(judge, round_id="r-k", channel="kafka")
+        item = items(verdict(runtime))["integration.basic"]
+        assert item["status"] == "failed" and "USER_CREATE_V2 on kafka" in item["detail"]
+
+    def test_required_by_the_checklist_even_for_a_casino_only_run(self, runtime, judge):
+        play_round(judge, round_id="r1")
+        result = verdict(runtime, readiness.checklist_from({"basic_integration": True}))
+        item = items(result)["integration.basic"]
+        assert item["status"] == "failed" and not result["passed"]
+
+    def test_the_setting_must_be_a_boolean(self):
+        with pytest.raises(ConfigError, match="basic_integration: expected true or false"):
+            readiness.checklist_from({"basic_integration": "yes"})

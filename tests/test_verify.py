@@ -39,7 +39,7 @@ class TestVerify:
         junit = tmp_path / "verify.xml"
         assert main(["verify", "--url", server.url, "--junit", str(junit)]) == 1
         out = capsys.readouterr().out
-        assert out.startswith("ftsim: NOT READY: 3 of 8 checks failed")
+        assert out.startswith("ftsim: NOT READY: 3 of 9 checks failed")
         for line in ("  FAIL  violations", "  FAIL  retries.lost", "  FAIL  rounds.closed", "  PASS  latency.p99",
                      "  FAIL  schema.enum: 1 message at error"):
             assert line in out

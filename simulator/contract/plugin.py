@@ -120,6 +120,9 @@ class EventType:
     # duplicate (activity.duplicate). None: the type's book judges duplicates itself (casino) or it has none.
     identity: Callable[[dict], str | None] | None = None
     tables: Tables | None = None  # SQL tables of its own (casino's rounds); most types keep documents
+    # Part of the integration guide's basic integration (registrations, logins, payments): the checklist's
+    # `integration.basic` item holds when each such type arrived valid.
+    basic: bool = False
 
     def schema(self, profile: str) -> dict:
         """A self-contained schema for one profile: the file's $defs with that profile as the root."""

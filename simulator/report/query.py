@@ -14,5 +14,20 @@ def summary(runtime) -> dict:
     return counts
 
 
+def player(runtime, user_id: str) -> dict | None:
+    """What the CRM would know of one user from the feed: every type's part of the player view (registration,
+    logins, payments, balances, bonuses, rounds ...), the user's messages by type; None for a user never seen."""
+    store = runtime.store
+    seen = store.users(user_id=user_id, limit=1)
+    if not seen:
+        return None
+    out = {**seen[0], "by_type": store.user_types(user_id)}
+    for view in runtime.registry.views("player"):
+        part = view(store, user_id)
+        if part:
+            out.update(part)
+    return out
+
+
 def _ms(value):
     return None if value is None else round(float(value), 3)

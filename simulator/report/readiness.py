@@ -19,7 +19,7 @@ from simulator.core.errors import ConfigError
 
 EXAMPLES = 3  # first examples kept per broken rule
 FAIL_LEVELS = {"error": ("error",), "warning": ("error", "warning")}
-ITEM_IDS = ("violations", "duplicates.retries", "retries.lost", "latency.p99")  # + each type's items, channel.<name>
+ITEM_IDS = ("violations", "duplicates.retries", "retries.lost", "integration.basic", "latency.p99")  # + each type's items, channel.<name>
 
 
 def type_items(registry=None) -> dict:
@@ -41,6 +41,9 @@ class Checklist:
     latency_budget_ms: float | None = None  # p99 must stay within it; None: the server's --latency-budget
     channels: Mapping[str, int] | None = None  # channel -> minimum messages; None: see default_channels
     skip: tuple[str, ...] = ()  # item ids not to judge (shown as skipped); not "violations"
+    # integration.basic: None judges it once any of its types arrived (a casino-only run skips it); True
+    # always (the run must be a full integration); False never
+    basic_integration: bool | None = None
 
     def with_fail_on(self, fail_on: str | None) -> "Checklist":
         if fail_on is None:
@@ -80,6 +83,8 @@ def checklist_from(table: Mapping, where: str = "checklist") -> Checklist:
                 isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value.values()):
             raise ConfigError(f"{where}: channels: expected a table of channel = minimum messages, got {value!r}")
         values["channels"] = dict(value)
+    if "basic_integration" in values and not isinstance(values["basic_integration"], bool):
+        raise ConfigError(f"{where}: basic_integration: expected true or false, got {values['basic_integration']!r}")
     if "latency_budget_ms" in values:
         value = values["latency_budget_ms"]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
@@ -127,6 +132,8 @@ def gather(runtime, summary: dict) -> dict:
         "severities": {rule: runtime.severities.of(rule) for rule in runtime.catalog},
         "examples": examples,
         "types": {item_id: item.gather(store) for item_id, item in type_items(runtime.registry).items()},
+        "basic": {t.marker: {ch: c["valid"] for ch, c in summary.get("by_type", {}).get(t.name, {})
+                             .get("by_channel", {}).items()} for t in runtime.registry if t.basic},
         "lost": {"count": lost, "examples": lost_examples},
         "latency": {"p99": latency["p99"], "budget_ms": budget, "over_budget": over,
                     "measured": within + over},
@@ -214,6 +221,26 @@ def _item(item_id: str, title: str, passed: bool, detail: str, config: Checklist
     return {"id": item_id, "title": title, "status": status, "detail": detail, "evidence": evidence}
 
 
+def _basic_integration(facts: dict, config: Checklist) -> dict:
+    """The guide's minimum to go live: registrations, logins and payments, each valid on every channel in use."""
+    basic = facts["basic"]  # marker -> channel -> valid messages
+    title = "Basic integration: registrations, logins and payments arrived valid"
+    seen = any(n for per in basic.values() for n in per.values())
+    wanted = config.basic_integration if config.basic_integration is not None else (seen or None)
+    if not wanted:
+        item = _item("integration.basic", title, True, "", config, types=basic)
+        why = ("no registration, login or payment arrived: a casino-only run (set basic_integration = true "
+               "in [readiness] to require them)") if config.basic_integration is None else "basic_integration = false"
+        item.update(status="skipped", detail=why)
+        return item
+    channels = sorted({ch for per in basic.values() for ch in per} | set(facts["by_channel"])) or ["rest"]
+    missing = [f"{marker} on {ch}" for marker, per in sorted(basic.items()) for ch in channels if not per.get(ch)]
+    detail = ("missing: " + ", ".join(missing)) if missing else \
+        f"{', '.join(sorted(basic))} each arrived valid on {', '.join(channels)}"
+    return _item("integration.basic", title, not missing, detail, config, types=basic, channels=channels,
+                 missing=missing)
+
+
 def evaluate(facts: dict, config: Checklist | None = None, registry=None) -> dict:
     """The checklist: each item passed, failed or skipped, with the evidence; `passed` when none failed.
     registry: the types whose items to judge (the discovered ones unless a test brings its own)."""
@@ -245,6 +272,8 @@ def evaluate(facts: dict, config: Checklist | None = None, registry=None) -> dic
         + ", ".join(e["activity_id"] for e in lost["examples"]) if lost["count"]
         else "every refused event was delivered again and accepted", config, **lost))
 
+    if "basic" in facts:
+        items.append(_basic_integration(facts, config))
     for item_id, item in type_items(registry).items():
         evidence = facts.get("types", {}).get(item_id)
         if evidence is None:  # facts from an ftsim that does not know this item

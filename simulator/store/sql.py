@@ -90,14 +90,14 @@ class SQLStore:
             cur.execute(f"DELETE FROM {table}")
         deltas, last = tally.Deltas(), 0
         while True:  # in id order, a chunk at a time: memory stays flat on a big table
-            cur.execute(q("SELECT id, channel, received_at, valid, duplicate, latency_ms, violations FROM messages "
-                          "WHERE id > ? ORDER BY id LIMIT 5000"), (last,))
+            cur.execute(q("SELECT id, channel, received_at, valid, duplicate, latency_ms, violations, event, user_id "
+                          "FROM messages WHERE id > ? ORDER BY id LIMIT 5000"), (last,))
             rows = cur.fetchall()
             if not rows:
                 break
-            for mid, channel, at, valid, dup, latency, vjson in rows:
+            for mid, channel, at, valid, dup, latency, vjson, event, user_id in rows:
                 pairs = [(v["rule"], v["severity"]) for v in json.loads(vjson)]
-                deltas.message(channel, at, bool(valid), bool(dup), latency, pairs)
+                deltas.message(channel, at, bool(valid), bool(dup), latency, pairs, event, user_id)
             last = rows[-1][0]
         for t in self.tables:
             for statement in t.recount:
@@ -268,6 +268,22 @@ class SQLStore:
         """Rows of a query with ? placeholders: how a type's views read the tables it brought."""
         return self._rows(sql, args)
 
+    def users(self, *, user_id=None, limit=100, offset=0) -> list[dict]:
+        """Every user the feed named, from the counters: messages, invalid ones, first and last seen."""
+        cond, args = (" WHERE user_id = ?", [user_id]) if user_id else ("", [])
+        return [{"user_id": u, "messages": int(n), "invalid": int(bad), "first_seen": f, "last_seen": la}
+                for u, n, bad, f, la in self._rows(
+                    f"SELECT user_id, messages, invalid, first_at, last_at FROM tally_users{cond} ORDER BY user_id "
+                    f"LIMIT ? OFFSET ?", (*args, int(limit), int(offset)))]
+
+    def user_count(self) -> int:
+        return int(self._rows("SELECT COUNT(*) FROM tally_users")[0][0])
+
+    def user_types(self, user_id: str) -> dict[str, dict]:
+        """A user's messages by event type (through the messages' user index)."""
+        return {event or "unknown": {"received": int(n), "valid": int(ok or 0)} for event, n, ok in self._rows(
+            "SELECT event, COUNT(*), SUM(valid) FROM messages WHERE user_id = ? GROUP BY event", (user_id,))}
+
     def state_counts(self, kind: str) -> dict[str, int]:
         """How many of a type's things are in each state (casino's rounds: open, closed), from the counters."""
         return {status: int(n) for status, n in self._rows(
@@ -286,6 +302,12 @@ class SQLStore:
                                             "ORDER BY rule, severity"):
             entry = by_rule.setdefault(rule, {"messages": 0, "severity": severity})
             entry["messages"] += int(n)
+        by_type: dict[str, dict] = {}
+        for event, channel, n, ok in self._rows("SELECT event, channel, received, valid FROM tally_types"):
+            t = by_type.setdefault(event, {"received": 0, "valid": 0, "by_channel": {}})
+            t["received"] += int(n)
+            t["valid"] += int(ok)
+            t["by_channel"][channel] = {"received": int(n), "valid": int(ok)}
         states: dict[str, dict[str, int]] = {}
         for kind, status, n in self._rows("SELECT kind, status, n FROM tally_states"):
             states.setdefault(kind, {})[status] = int(n)
@@ -293,7 +315,8 @@ class SQLStore:
         for rule, n in self._rows("SELECT rule, SUM(n) FROM tally_rejections GROUP BY rule ORDER BY rule"):
             rejected[rule] = int(n)
         return {"received": received, "valid": valid, "invalid": received - valid, "duplicates": dups,
-                "by_channel": by_channel, "by_rule": by_rule, "states": states, "rejected": rejected}
+                "by_channel": by_channel, "by_type": by_type, "by_rule": by_rule, "states": states,
+                "rejected": rejected}
 
     def latency_quantiles(self, qs):
         """From the latency histogram (three significant digits): each quantile is its bucket's upper bound."""
@@ -541,7 +564,7 @@ class _Tx:
             self._cur.executemany(self._ins_violation,
                                   [(message_id, v.rule, v.severity, v.path) for v in m.violations])
         self.deltas.message(m.channel, at, m.valid, m.duplicate, m.latency_ms,
-                            [(v.rule, v.severity) for v in m.violations])
+                            [(v.rule, v.severity) for v in m.violations], m.event, m.user_id)
         if m.activity_id is not None:
             self._lost(m.activity_id, m.valid, message_id)
         return message_id

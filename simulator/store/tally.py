@@ -30,10 +30,16 @@ CREATE TABLE IF NOT EXISTS tally_rejections (
 CREATE TABLE IF NOT EXISTS lost_activities (
   activity_id TEXT PRIMARY KEY, deliveries BIGINT NOT NULL, first_id BIGINT NOT NULL, last_id BIGINT NOT NULL){without_rowid};
 CREATE INDEX IF NOT EXISTS lost_activities_first ON lost_activities (first_id);
+CREATE TABLE IF NOT EXISTS tally_types (
+  event TEXT NOT NULL, channel TEXT NOT NULL, received BIGINT NOT NULL, valid BIGINT NOT NULL,
+  PRIMARY KEY (event, channel)){without_rowid};
+CREATE TABLE IF NOT EXISTS tally_users (
+  user_id TEXT PRIMARY KEY, messages BIGINT NOT NULL, invalid BIGINT NOT NULL, first_at TEXT NOT NULL,
+  last_at TEXT NOT NULL){without_rowid};
 CREATE TABLE IF NOT EXISTS tally_meta (name TEXT PRIMARY KEY, n BIGINT NOT NULL){without_rowid}
 """
 TABLES = ("tally_channels", "tally_rules", "tally_states", "tally_latency", "tally_time", "tally_rejections",
-          "lost_activities", "tally_meta")
+          "lost_activities", "tally_types", "tally_users", "tally_meta")
 
 UPSERTS = {
     "channels": "INSERT INTO tally_channels (channel, received, valid, duplicates) VALUES (?, ?, ?, ?) "
@@ -49,6 +55,16 @@ UPSERTS = {
     "time": "INSERT INTO tally_time (width, at, received, invalid, warned) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (width, at) DO UPDATE SET received = tally_time.received + excluded.received, "
             "invalid = tally_time.invalid + excluded.invalid, warned = tally_time.warned + excluded.warned",
+    "types": "INSERT INTO tally_types (event, channel, received, valid) VALUES (?, ?, ?, ?) "
+             "ON CONFLICT (event, channel) DO UPDATE SET received = tally_types.received + excluded.received, "
+             "valid = tally_types.valid + excluded.valid",
+    "users": "INSERT INTO tally_users (user_id, messages, invalid, first_at, last_at) VALUES (?, ?, ?, ?, ?) "
+             "ON CONFLICT (user_id) DO UPDATE SET messages = tally_users.messages + excluded.messages, "
+             "invalid = tally_users.invalid + excluded.invalid, "
+             "first_at = CASE WHEN excluded.first_at < tally_users.first_at THEN excluded.first_at "
+             "ELSE tally_users.first_at END, "
+             "last_at = CASE WHEN excluded.last_at > tally_users.last_at THEN excluded.last_at "
+             "ELSE tally_users.last_at END",
     "meta": "INSERT INTO tally_meta (name, n) VALUES (?, ?) ON CONFLICT (name) "
             "DO UPDATE SET n = tally_meta.n + excluded.n",
 }
@@ -88,7 +104,8 @@ def _exact(latency_ms: float) -> float:
 class Deltas:
     """What one transaction adds to the counters; written once, at its end, one row per distinct key."""
 
-    __slots__ = ("channels", "rules", "states", "latency", "time", "meta", "_second", "_buckets")
+    __slots__ = ("channels", "rules", "states", "latency", "time", "types", "users", "meta", "_second",
+                 "_buckets")
 
     def __init__(self):
         self.channels: dict[str, list[int]] = {}
@@ -96,12 +113,28 @@ class Deltas:
         self.states: dict[tuple[str, str], int] = {}
         self.latency: dict[float, int] = {}
         self.time: dict[tuple[int, str], list[int]] = {}
+        self.types: dict[tuple[str, str], list[int]] = {}  # (event type, channel) -> [received, valid]
+        self.users: dict[str, list] = {}  # user_id -> [messages, invalid, first_at, last_at]
         self.meta: dict[str, int] = {}
         self._second, self._buckets = None, []
 
     def message(self, channel: str, received_at: str, valid: bool, duplicate: bool, latency_ms,
-                pairs) -> None:
+                pairs, event: str | None = None, user_id: str | None = None) -> None:
         """One stored message: `pairs` is its violations as (rule, severity), repeats allowed."""
+        if event is not None:
+            t = self.types.get((event, channel))
+            if t is None:
+                t = self.types[(event, channel)] = [0, 0]
+            t[0] += 1
+            t[1] += valid
+        if user_id is not None:
+            u = self.users.get(user_id)
+            if u is None:
+                self.users[user_id] = [1, int(not valid), received_at, received_at]
+            else:
+                u[0] += 1
+                u[1] += not valid
+                u[2], u[3] = min(u[2], received_at), max(u[3], received_at)
         c = self.channels.get(channel)
         if c is None:
             c = self.channels[channel] = [0, 0, 0]
@@ -150,5 +183,9 @@ class Deltas:
             cur.executemany(q(UPSERTS["latency"]), list(self.latency.items()))
         if self.time:
             cur.executemany(q(UPSERTS["time"]), [(*k, *v) for k, v in self.time.items()])
+        if self.types:
+            cur.executemany(q(UPSERTS["types"]), [(*k, *v) for k, v in self.types.items()])
+        if self.users:
+            cur.executemany(q(UPSERTS["users"]), [(k, *v) for k, v in self.users.items()])
         if self.meta:
             cur.executemany(q(UPSERTS["meta"]), list(self.meta.items()))

@@ -86,6 +86,23 @@ def sessions():
     return jsonify(sessions=page, next_offset=offset + limit if more else None)
 
 
+@api.get("/users")
+def users():
+    """Every user the feed named, paged, from the counters (GET /api/users/<id> for the whole player view)."""
+    store = _runtime().store
+    limit, offset = _int("limit", 100, 1, 10_000), _int("offset", 0, 0, 10**12)
+    found = store.users(user_id=request.args.get("user_id") or None, limit=limit, offset=offset)
+    return jsonify(users=found, total=store.user_count())
+
+
+@api.get("/users/<path:user_id>")
+def user(user_id: str):
+    found = query.player(_runtime(), user_id)
+    if found is None:
+        abort(404, f"user_id: no message named user {user_id!r}")
+    return jsonify(found)
+
+
 @api.get("/summary")
 def summary():
     return jsonify(query.summary(_runtime()))

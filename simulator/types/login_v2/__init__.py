@@ -15,7 +15,7 @@ RULES = (
 )
 
 TYPE = EventType(
-    name="login_v2", marker="LOGIN_V2", document=load_schema("login_v2"), method="POST",
+    name="login_v2", basic=True, marker="LOGIN_V2", document=load_schema("login_v2"), method="POST",
     path="/v2/integration/login", rules=(p.ip_address,), book=book.BOOK, identity=p.by_user_and_time,
     rule_info=RULES, readiness=(p.USERS_REGISTERED,), views={"player": book.player_view},
     summary="A login: counted per user (state kind login), judged against the user registry.")

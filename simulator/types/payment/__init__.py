@@ -35,7 +35,7 @@ def identity(payload: dict) -> str | None:
 
 
 TYPE = EventType(
-    name="payment", marker="PAYMENT", document=load_schema("payment"), method="POST",
+    name="payment", basic=True, marker="PAYMENT", document=load_schema("payment"), method="POST",
     path="/v1/integration/payment", ref="payment_id", keys=("payment_id", "status", "type"),
     rules=(zero_amount, sense), book=book.BOOK, rule_info=RULES, readiness=(book.SETTLED,),
     views={"player": book.player_view}, identity=identity,

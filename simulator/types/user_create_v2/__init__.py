@@ -15,7 +15,7 @@ RULES = (
 )
 
 TYPE = EventType(
-    name="user_create_v2", marker="USER_CREATE_V2", document=load_schema("user_create_v2"), method="POST",
+    name="user_create_v2", basic=True, marker="USER_CREATE_V2", document=load_schema("user_create_v2"), method="POST",
     path="/v2/integration/user", ref="user_id", rules=(p.ip_address,), book=book.BOOK, rule_info=RULES,
     views={"player": book.player_view},
     summary="A registration: the user becomes known (state kind user, status registered).")
