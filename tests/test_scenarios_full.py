@@ -216,7 +216,9 @@ def test_ftsim_judges_a_full_journey_as_expected(via, request, start_server):
     assert run.report.ok, "\n".join(run.report.lines())
     assert run.report.same == 400 and run.report.rounds > 50 and run.stats.failed == 0
     stored = Ftsim(server.url).messages_of_run(run.namespace, 400)
-    assert {m["marker"] for m in stored} == JOURNEY_TYPES and all(m["valid"] and not m["violations"] for m in stored)
+    assert {m["marker"] for m in stored} == JOURNEY_TYPES
+    # nothing flagged but, where the channel was behind, the latency budget (compare.py counts those apart)
+    assert all(m["valid"] and {v["rule"] for v in m["violations"]} <= {"latency.budget"} for m in stored)
 
 
 @pytest.mark.parametrize("via", VIAS)
