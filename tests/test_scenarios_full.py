@@ -289,3 +289,18 @@ def test_the_pytest_plugin_routes_waits_and_asserts_by_type(ftsim):
     assert {v["marker"] for v in ftsim.violations("error")} == {"USER_UPDATE_V2"}
     with pytest.raises(AssertionError, match="expected 2 PAYMENT messages within 0.2 s, received 1"):
         ftsim.wait_for(2, timeout=0.2, marker="PAYMENT")
+
+
+def test_scenario_show_of_a_journey_prints_typed_lines_the_sender_reads(capsys):
+    from simulator.commands.check import typed
+
+    assert main(["scenario", "show", FULL, "--count", "800", "--namespace", "show"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 800
+    markers = Counter()
+    for line in lines:
+        raw, marker = typed(line.encode(), None)
+        payload = json.loads(raw)
+        assert payload["user_id"].startswith("show-")
+        markers[marker] += 1
+    assert set(markers) == JOURNEY_TYPES
