@@ -2,9 +2,10 @@
 
 Installing ftsim registers it (entry point `pytest11: ftsim`); nothing to import. Fixtures:
 
-- `ftsim`: an `Ftsim` handle on an ftsim cleared for this test: `.casino_url` and `.headers` to point your
-  sender at, `.wait_for(n)`, `.messages()`, `.rounds()`, `.sessions()`, `.violations()`,
-  `.assert_contract_held()` and `.assert_ready()`.
+- `ftsim`: an `Ftsim` handle on an ftsim cleared for this test: `.casino_url` (or `.url_for("PAYMENT")`,
+  `.route("PAYMENT")` for any type) and `.headers` to point your sender at, `.wait_for(n)`, `.messages()`,
+  `.rounds()`, `.sessions()`, `.violations()`, `.assert_contract_held()` and `.assert_ready()`; the
+  waiting, reading and asserting helpers take `marker="PAYMENT"` to look at one type only.
 - `ftsim_settings`: the flags the in-process ftsim starts with (as `ftsim serve` takes them); override it
   in your conftest.py: `return {"api_key": "k", "profile": "lenient"}`.
 - `ftsim_service`: the one ftsim the session shares (started on a free port with a temporary database,
@@ -41,6 +42,23 @@ class Ftsim:
         """Where a REST sender posts casino events."""
         return self.url + "/v1/integration/casino"
 
+    def route(self, marker: str) -> tuple[str, str]:
+        """The REST method and path a message of this type marker is sent to: ("POST", "/v1/integration/payment")."""
+        from simulator.contract.registry import load_registry
+
+        event_type = load_registry().for_marker(marker)
+        if event_type is None:
+            known = ", ".join(load_registry().markers())
+            raise ValueError(f"ftsim: no event type has the marker {marker!r}; expected one of {known}")
+        if event_type.path is None:
+            raise ValueError(f"ftsim: {marker} is taken over RabbitMQ and Kafka only; it has no REST path")
+        return event_type.method, event_type.path
+
+    def url_for(self, marker: str) -> str:
+        """Where a REST sender sends events of this type marker (use `route` for the method: PUT for the
+        user updates)."""
+        return self.url + self.route(marker)[1]
+
     @property
     def headers(self) -> dict:
         """The credentials ftsim expects, as request headers (empty when it requires none)."""
@@ -72,15 +90,16 @@ class Ftsim:
     def summary(self) -> dict:
         return self.get("/api/summary")
 
-    def messages(self, **filters) -> list[dict]:
-        """Every stored message, oldest first; filters as /api/messages takes them (channel, valid, rule, user_id)."""
+    def messages(self, marker: str | None = None, **filters) -> list[dict]:
+        """Every stored message, oldest first; filters as /api/messages takes them (channel, valid, rule,
+        user_id), and `marker`: only messages of that type (the marker they came with)."""
         out, offset = [], 0
         while True:
             page = self.get("/api/messages", **filters, limit=1000, offset=offset)
             out += page["messages"]
             offset += len(page["messages"])
             if not page["messages"] or offset >= page["total"]:
-                return out
+                return out if marker is None else [m for m in out if m.get("marker") == marker]
 
     def rounds(self, **filters) -> list[dict]:
         return self.get("/api/rounds", **filters)["rounds"]
@@ -88,13 +107,14 @@ class Ftsim:
     def sessions(self, **filters) -> list[dict]:
         return self.get("/api/sessions", **filters)["sessions"]
 
-    def violations(self, fail_on: str = "warning") -> list[dict]:
+    def violations(self, fail_on: str = "warning", marker: str | None = None) -> list[dict]:
         """Each violation at `fail_on` or worse, with the message it is in: rule, path, message, severity,
-        message_id, channel, activity_id, user_id, payload."""
+        message_id, channel, activity_id, user_id, marker, payload (`marker`: of that type only)."""
         levels = LEVELS[fail_on]
         return [{**v, "message_id": m["id"], "channel": m["channel"], "activity_id": m["activity_id"],
-                 "user_id": m["user_id"], "payload": m["payload"] if m["payload"] is not None else m.get("raw")}
-                for m in self.messages() for v in m["violations"] if v["severity"] in levels]
+                 "user_id": m["user_id"], "marker": m.get("marker"),
+                 "payload": m["payload"] if m["payload"] is not None else m.get("raw")}
+                for m in self.messages(marker) for v in m["violations"] if v["severity"] in levels]
 
     def report(self) -> dict:
         """The report document (GET /api/report): summary, checklist, charts' figures, rounds, sessions."""
@@ -102,15 +122,23 @@ class Ftsim:
 
     # -- waiting and asserting -----------------------------------------------------------------------
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[dict]:
-        """Wait until at least `count` messages were received (stored, valid or not); return them all."""
+    def wait_for(self, count: int, timeout: float = 10.0, marker: str | None = None) -> list[dict]:
+        """Wait until at least `count` messages were received (stored, valid or not; `marker`: of that
+        type); return them all (of that type)."""
         __tracebackhide__ = True
         deadline = time.monotonic() + timeout
         while True:
             summary = self.summary()
             if summary["received"] >= count:
-                return self.messages()
+                if marker is None:
+                    return self.messages()
+                typed = self.messages(marker)
+                if len(typed) >= count:
+                    return typed
             if time.monotonic() >= deadline:
+                if marker is not None:
+                    raise AssertionError(f"ftsim: expected {count} {marker} messages within {timeout:g} s, "
+                                         f"received {len(self.messages(marker))} (of {summary['received']} in all)")
                 refused = sum(summary.get("rejected", {}).values())
                 raise AssertionError(
                     f"ftsim: expected {count} messages within {timeout:g} s, received {summary['received']} "
@@ -119,11 +147,12 @@ class Ftsim:
                     + ")")
             time.sleep(0.05)
 
-    def assert_contract_held(self, fail_on: str = "error") -> None:
-        """Fail the test, showing each violation's rule, path and payload, if any message broke the contract
-        at `fail_on` severity or worse, or any request was refused (credentials, size, content type)."""
+    def assert_contract_held(self, fail_on: str = "error", marker: str | None = None) -> None:
+        """Fail the test, showing each violation's rule, path and payload, if any message (of type `marker`)
+        broke the contract at `fail_on` severity or worse, or any request was refused (credentials, size,
+        content type)."""
         __tracebackhide__ = True
-        found = self.violations(fail_on)
+        found = self.violations(fail_on, marker)
         refused = self.summary().get("rejected", {})
         if found or refused:
             raise AssertionError(explain(found, refused))
@@ -168,7 +197,8 @@ def explain(found: list[dict], refused: dict) -> str:
              f"{len(by_message)} message{'s' * (len(by_message) != 1)}"]
     for message_id, vs in by_message.items():
         first = vs[0]
-        lines.append(f"  message #{message_id} ({first['channel']}, activity {first['activity_id']}, "
+        kind = f"{first['marker']}, " if first.get("marker") not in (None, "CASINO") else ""
+        lines.append(f"  message #{message_id} ({kind}{first['channel']}, activity {first['activity_id']}, "
                      f"user {first['user_id']})")
         payload = first["payload"]
         for v in vs:

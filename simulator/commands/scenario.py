@@ -1,6 +1,7 @@
 """`ftsim scenario list|show|run`: the scenarios in scenarios/, their messages, and a self-test run."""
 from __future__ import annotations
 
+import json
 import sys
 
 from simulator.commands.send import DEFAULT_TARGETS, add_channel_options, channel_options
@@ -56,8 +57,12 @@ def run_show(args) -> int:
     renderer = Renderer(args.via)
     expected = expect_all(planned, args.via)[0] if args.expected else None
     out = sys.stdout.buffer
+    typed = sc.journey is not None  # many types: each line carries its marker, as `ftsim send` reads it
     for i, p in enumerate(planned):
-        out.write(renderer.body(p) + b"\n")
+        body = renderer.body(p)
+        if typed:
+            body = b'{"marker":' + json.dumps(p.marker).encode() + b',"payload":' + body + b"}"
+        out.write(body + b"\n")
         if expected:
             e = expected[i]
             print(f"{e.label}: {'valid' if e.valid else 'invalid'} {', '.join(sorted(e.rules)) or '-'}"

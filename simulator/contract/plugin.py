@@ -123,6 +123,14 @@ class EventType:
     # Part of the integration guide's basic integration (registrations, logins, payments): the checklist's
     # `integration.basic` item holds when each such type arrived valid.
     basic: bool = False
+    # Scenario traffic for this type (`ftsim scenario`, Locust, the pytest plugin): `generate(ctx, **want)`
+    # returns the payloads one step of a player's journey sends, in order, each valid under the strict
+    # profile with "timestamp": None (the sender stamps it when the message leaves). ctx is the player as
+    # the scenario engine knows them (user_id, currency, exchange_rate, country, wallet, rng, fake, clock,
+    # origin, new_id(kind), meta()); want says what the journey needs (payment: kind="deposit", amount=...).
+    # The registry takes it from the folder's scenario.py (`generate`) when the type does not set it; None:
+    # scenarios cannot send this type.
+    generate: Callable[..., list[dict]] | None = field(default=None, compare=False, repr=False)
 
     def schema(self, profile: str) -> dict:
         """A self-contained schema for one profile: the file's $defs with that profile as the root."""

@@ -7,8 +7,10 @@ defined in the test, which is how a throwaway type proves that a folder is all a
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import pkgutil
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -95,11 +97,19 @@ def discover() -> tuple[list[EventType], list]:
     shared: list = []
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
         module = importlib.import_module(f"{package.__name__}.{info.name}")
-        if hasattr(module, "TYPE"):
-            found.append(module.TYPE)
-        found += list(getattr(module, "TYPES", ()))
+        own = ([module.TYPE] if hasattr(module, "TYPE") else []) + list(getattr(module, "TYPES", ()))
+        found += [_with_generator(t, f"{package.__name__}.{info.name}") for t in own]
         shared += list(getattr(module, "SHARED", ()))
     return sorted(found, key=lambda t: t.name), shared
+
+
+def _with_generator(t: EventType, package: str) -> EventType:
+    """The type with its folder's scenario generator (scenario.py's `generate`), if it offers one and the
+    type sets none itself: scenario traffic is optional, so most folders need not know about it."""
+    if t.generate is not None or importlib.util.find_spec(f"{package}.scenario") is None:
+        return t
+    generate = getattr(importlib.import_module(f"{package}.scenario"), "generate", None)
+    return t if generate is None else replace(t, generate=generate)
 
 
 @cache

@@ -1,7 +1,7 @@
 """What ftsim judged against what the oracle expected: verdicts per message, rounds per (user, round).
 
 Stored messages are matched to planned ones by payload.meta.seq (a retry shares its original's seq;
-they are matched in the order ftsim stored them). A message late only because the channel was slow (no
+they are matched in the order ftsim stored them); a type without `meta` by user and marker, in order. A message late only because the channel was slow (no
 `late` fault, but received after the budget) is not a difference: it is counted and shown apart, since
 it says something true about the run, not about ftsim's judgement.
 """
@@ -52,21 +52,34 @@ def _shown(valid, rules) -> str:
     return f"{'valid' if valid else 'invalid':<7}  {', '.join(sorted(rules)) or '-'}"
 
 
+def locator(m: dict):
+    """Where a stored message is filed: by payload.meta.seq, or for a type whose schema has no `meta`
+    (registrations, updates, blocks, consents, balances) by user and type marker, in the order received
+    (a sender keeps one user's messages in order on every channel)."""
+    payload = m.get("payload")
+    meta = payload.get("meta") if isinstance(payload, dict) else None
+    if isinstance(meta, dict):
+        seq = meta.get("seq")
+        return seq if isinstance(seq, int) else None
+    return (m.get("user_id"), m.get("marker")) if m.get("user_id") else None
+
+
 def compare_messages(expected: list[Expected], stored: list[dict], report: Report) -> None:
-    by_seq: dict[int, list[dict]] = defaultdict(list)
+    by_seq: dict = defaultdict(list)
     strays = 0
     for m in stored:
-        seq = m["payload"]["meta"].get("seq")
-        if isinstance(seq, int):
-            by_seq[seq].append(m)
+        where = locator(m)
+        if where is not None:
+            by_seq[where].append(m)
         else:
             strays += 1
     taken: Counter = Counter()
     for e in expected:
         report.messages += 1
-        got_list = by_seq.get(e.seq, [])
-        i = taken[e.seq]
-        taken[e.seq] += 1
+        where = e.locator
+        got_list = by_seq.get(where, [])
+        i = taken[where]
+        taken[where] += 1
         if i >= len(got_list):
             report.differ.append(f"{e.label}{_fault(e)}: expected {_shown(e.valid, e.rules)}; ftsim has not stored it")
             continue
@@ -84,10 +97,11 @@ def compare_messages(expected: list[Expected], stored: list[dict], report: Repor
                         if v["rule"] in got_rules ^ set(e.rules))
         report.differ.append(f"{e.label}{_fault(e)}: expected {_shown(e.valid, e.rules)} | ftsim "
                              f"{_shown(m['valid'], got_rules)}" + (f"  ({why})" if why else ""))
-    for seq, got_list in by_seq.items():
-        for m in got_list[taken.get(seq, 0):]:
-            report.differ.append(f"#{seq} activity {m['activity_id']}: stored by ftsim (message id {m['id']}) but "
-                                 f"not sent that many times")
+    for where, got_list in by_seq.items():
+        for m in got_list[taken.get(where, 0):]:
+            what = f"#{where} activity {m['activity_id']}" if isinstance(where, int) else \
+                f"{where[1]} of user {where[0]}"
+            report.differ.append(f"{what}: stored by ftsim (message id {m['id']}) but not sent that many times")
     if strays:
         report.differ.append(f"{strays} stored messages of this run carry no meta.seq")
 

@@ -1,7 +1,8 @@
 """The oracle: the verdict ftsim should give each planned message, and the rounds it should build.
 
 It is written from the contract (README's rule table), not from ftsim's code: a small model of the CRM's
-ledger (activities by id, rounds by user and round) walked in send order. A message's own faults give
+ledger (activities by id, rounds by user and round) walked in send order, and of the other types
+(expect_types.py: registrations, payments, bonuses, balances). A message's own faults give
 its stateless rules; the model gives what needs history (retries, duplicates, wins without bets, events
 after the end, rollbacks of nothing). A message is valid when none of its rules has severity error, and
 only valid messages move the model, as in the CRM. Severities and the latency budget are the target's
@@ -17,7 +18,8 @@ from typing import Callable
 
 from simulator.contract.catalog import DEFAULT_SEVERITIES
 from simulator.core.violations import Severities
-from simulator.clients.scenario.faults import FAULTS
+from simulator.clients.scenario.expect_types import Accounts
+from simulator.clients.scenario.faults import KNOWN as FAULTS
 from simulator.clients.scenario.planned import Planned
 
 ZERO = Decimal("0")
@@ -31,6 +33,7 @@ class Expected:
     rules: frozenset  # rule ids with severity other than off
     fault: str | None
     label: str
+    locator: object = None  # how compare.py finds the stored copy: meta.seq, or (user_id, marker)
 
 
 @dataclass
@@ -72,6 +75,7 @@ class Oracle:
     rounds: dict = field(default_factory=dict)
     _departed: deque = field(default_factory=deque)
     _owned: dict = field(default_factory=dict)  # user_id -> (activity ids, round keys) to forget them fast
+    accounts: Accounts = field(default_factory=Accounts)  # the other types' model (expect_types.py)
 
     def expect(self, p: Planned) -> Expected:
         rules = self._stateless(p)
@@ -82,7 +86,8 @@ class Oracle:
         found = self._stamp(rules)
         valid = not any(level == "error" for level in found.values())
         if judged and valid:
-            more, apply = self._ledger(p)
+            more, apply = self._ledger(p) if p.casino else self.accounts.judge(p)
+            more = more + self.accounts.unknown_user(p)  # judges every event, whatever its own book found
             found.update(self._stamp(more))
             valid = not any(level == "error" for level in found.values())
             if valid:
@@ -91,7 +96,8 @@ class Oracle:
             self._forget_later(p.user_id)
         kind = FAULTS.get(p.fault) if p.fault else None
         fault = p.fault if kind is not None and self.channel in kind.channels else None  # else it went out clean
-        return Expected(p.seq, p.retry, valid, frozenset(found), fault, p.label)
+        where = p.seq if p.located_by_seq else (p.user_id, p.marker)
+        return Expected(p.seq, p.retry, valid, frozenset(found), fault, p.label, where)
 
     def _stamp(self, rules) -> dict[str, str]:
         return {r: level for r in rules if (level := self.severity(r)) != "off"}
@@ -166,7 +172,9 @@ class Oracle:
         """Keep a departed player's state a while (a retry may follow), then let it go: memory stays flat."""
         self._departed.append(user_id)
         while len(self._departed) > self.keep_departed:
-            activities, rounds = self._owned.pop(self._departed.popleft(), ((), ()))
+            departed = self._departed.popleft()
+            self.accounts.forget(departed)
+            activities, rounds = self._owned.pop(departed, ((), ()))
             for aid in activities:
                 self.activities.pop(aid, None)
             for key in rounds:

@@ -6,7 +6,10 @@ a win without a bet, an event after the round ended). Each names the rule ftsim 
 oracle (expect.py) and the reader know what to look for; the oracle still works out every consequence
 itself (a rejected bet makes its round's later win a win without a bet).
 
-Adding a fault is adding a function here with `@fault(...)`; scenarios name it under [faults].
+Adding a fault is adding a function here with `@fault(...)`; scenarios name it under [faults]. FAULTS are
+the faults of casino traffic, which every scenario can carry; TYPE_FAULTS (`@fault(..., marker=M)`) break
+one of the other types' rules and need a [journey] that sends that type. A fault only lands on a message it
+fits (casino faults on casino events, a payment fault on a PAYMENT); elsewhere the draw leaves it clean.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ class Context:
     rng: random.Random
     ids: Ids
     late_seconds: tuple[float, float]
+    namespace: str = ""
 
 
 @dataclass(frozen=True)
@@ -38,14 +42,20 @@ class FaultKind:
     channels: frozenset  # the channels that can carry it; elsewhere the message goes out clean
     eligible: Callable[[Planned], bool]
     inject: Callable[[Context, Planned], list[Planned]]
+    marker: str | None = None  # a type fault: the type whose rule it breaks
+    in_place: bool = False  # a history fault that changes the message itself (it carries the fault)
 
 
 FAULTS: dict[str, FaultKind] = {}
+TYPE_FAULTS: dict[str, FaultKind] = {}
+KNOWN: dict[str, FaultKind] = {}  # both: what a scenario may name
 
 
-def fault(name: str, rule: str, summary: str, *, stateless: bool, eligible=None, channels=ALL):
+def fault(name: str, rule: str, summary: str, *, stateless: bool, eligible=None, channels=ALL, marker=None,
+          in_place=False):
     def register(fn):
-        FAULTS[name] = FaultKind(name, rule, summary, stateless, channels, eligible or _any, fn)
+        kind = FaultKind(name, rule, summary, stateless, channels, eligible or _any, fn, marker, in_place)
+        (TYPE_FAULTS if marker else FAULTS)[name] = KNOWN[name] = kind
         return fn
     return register
 
@@ -54,8 +64,19 @@ def _any(p: Planned) -> bool:
     return True
 
 
+def _casino(p: Planned) -> bool:
+    return p.casino
+
+
 def _approved(p: Planned) -> bool:
+    """Any message but a casino Rollback (a Rollback's retry and duplicates are the ledger's own story)."""
     return not p.rollback
+
+
+def _retriable(p: Planned) -> bool:
+    """USER_BALANCES_UPDATE has no identity (a balance is the latest one): the same update again is judged
+    as new, so a retry of it shows nothing to check."""
+    return _approved(p) and p.marker != "USER_BALANCES_UPDATE"
 
 
 def _copy(p: Planned, **changes) -> Planned:
@@ -67,7 +88,7 @@ def _copy(p: Planned, **changes) -> Planned:
 # -- faults that change the message ---------------------------------------------------------------
 
 @fault("bad_amount", "amount.sum", "amount is not wager_amount + bonus_wager_amount + locked_wager_amount",
-       stateless=True)
+       stateless=True, eligible=_casino)
 def bad_amount(ctx: Context, p: Planned) -> list[Planned]:
     p.payload["amount"] += ctx.rng.choice((Decimal("0.05"), Decimal("0.50"), Decimal("1.00"), Decimal("5.00")))
     return [p]
@@ -76,7 +97,8 @@ def bad_amount(ctx: Context, p: Planned) -> list[Planned]:
 MISSABLE = ("origin", "vendor_id", "exchange_rate", "game_id", "currency")  # required by both profiles
 
 
-@fault("missing_field", "schema.required", "a field both spec versions require is left out", stateless=True)
+@fault("missing_field", "schema.required", "a field both spec versions require is left out", stateless=True,
+       eligible=_casino)
 def missing_field(ctx: Context, p: Planned) -> list[Planned]:
     del p.payload[ctx.rng.choice(MISSABLE)]
     return [p]
@@ -95,7 +117,7 @@ WRONG_TYPES = {  # field -> how a sloppy serializer sends it
 
 
 @fault("wrong_type", "schema.type", "a field sent with the wrong JSON type (a number as text, ...)",
-       stateless=True)
+       stateless=True, eligible=_casino)
 def wrong_type(ctx: Context, p: Planned) -> list[Planned]:
     name = ctx.rng.choice(sorted(WRONG_TYPES))
     p.payload[name] = WRONG_TYPES[name](p.payload[name])
@@ -103,14 +125,15 @@ def wrong_type(ctx: Context, p: Planned) -> list[Planned]:
 
 
 @fault("late", "latency.budget", "the timestamp is seconds behind the send time (beyond the 1 s budget)",
-       stateless=True)
+       stateless=True, eligible=lambda p: p.marker != "USER_BALANCES_UPDATE")  # a late balance is stale too
 def late(ctx: Context, p: Planned) -> list[Planned]:
     p.late_by = round(ctx.rng.uniform(*ctx.late_seconds), 3)
     return [p]
 
 
 @fault("marker", "transport.type", "the broker's type marker is missing, lower-case or in the wrong place "
-       "(brokers only: over REST the path is the marker)", stateless=True, channels=BROKERS)
+       "(brokers only: over REST the path is the marker)", stateless=True, channels=BROKERS,
+       eligible=lambda p: p.located_by_seq)  # the stored copy is found by meta.seq, not by its marker
 def marker(ctx: Context, p: Planned) -> list[Planned]:
     p.marker_fault = ctx.rng.choice(("missing", "lowercase", "header"))
     return [p]
@@ -119,13 +142,13 @@ def marker(ctx: Context, p: Planned) -> list[Planned]:
 # -- faults that add messages -----------------------------------------------------------------------
 
 @fault("retry", "activity.retry", "the same message sent again (a sender that did not see the 200)",
-       stateless=False, eligible=_approved)
+       stateless=False, eligible=_retriable)
 def retry(ctx: Context, p: Planned) -> list[Planned]:
     return _after(p, replace(p, retry=True))  # the same payload object: the same bytes go out
 
 
 @fault("duplicate", "activity.duplicate", "another event reusing an activity_id already taken",
-       stateless=False, eligible=lambda p: _approved(p) and p.payload["type"] == "Bet")
+       stateless=False, eligible=lambda p: p.casino and _approved(p) and p.payload["type"] == "Bet")
 def duplicate(ctx: Context, p: Planned) -> list[Planned]:
     extra = ctx.rng.choice((Decimal("1.00"), Decimal("2.50"), Decimal("10.00")))
     other = _copy(p, amount=p.payload["amount"] + extra, wager_amount=p.payload["wager_amount"] + extra)
@@ -133,7 +156,7 @@ def duplicate(ctx: Context, p: Planned) -> list[Planned]:
 
 
 @fault("win_without_bet", "round.win_without_bet", "a Win in a round that had no Bet", stateless=False,
-       eligible=_approved)
+       eligible=lambda p: p.casino and _approved(p))
 def win_without_bet(ctx: Context, p: Planned) -> list[Planned]:
     win = ctx.rng.choice((Decimal("0.50"), Decimal("2.00"), Decimal("7.50")))
     before = p.payload["balance_after"]
@@ -146,7 +169,8 @@ def win_without_bet(ctx: Context, p: Planned) -> list[Planned]:
 
 @fault("after_end", "round.after_end", "a Win for a round that already ended with is_round_end=true",
        stateless=False,
-       eligible=lambda p: _approved(p) and p.payload["type"] == "Win" and p.payload["is_round_end"] is True)
+       eligible=lambda p: p.casino and _approved(p) and p.payload["type"] == "Win"
+       and p.payload["is_round_end"] is True)
 def after_end(ctx: Context, p: Planned) -> list[Planned]:
     win = ctx.rng.choice((Decimal("1.00"), Decimal("3.00")))
     before = p.payload["balance_after"]
@@ -154,6 +178,79 @@ def after_end(ctx: Context, p: Planned) -> list[Planned]:
                   bonus_wager_amount=Decimal("0.00"), locked_wager_amount=Decimal("0.00"),
                   balance_before=before, balance_after=before + win)
     return _after(p, other)
+
+
+# -- faults of the other types (they need a [journey]) ------------------------------------------------
+
+def _sibling(p: Planned, **changes) -> Planned:
+    """Another message of p's type and user, built from p: its own payload (and meta, so its own seq)."""
+    payload = {**p.payload, **changes}
+    if isinstance(payload.get("meta"), dict):
+        payload["meta"] = dict(payload["meta"])
+    return Planned(0, payload, p.user_id, marker=p.marker)
+
+
+EXTRA = (Decimal("1.00"), Decimal("5.00"), Decimal("20.00"))
+OUTCOMES = ("Approved", "Rejected", "Cancelled")
+
+
+@fault("payment_changed", "payment.changed", "a payment's outcome carries another amount than its Requested",
+       stateless=False, marker="PAYMENT", in_place=True,
+       eligible=lambda p: p.marker == "PAYMENT" and p.payload["status"] in OUTCOMES)
+def payment_changed(ctx: Context, p: Planned) -> list[Planned]:
+    p.payload["amount"] += ctx.rng.choice(EXTRA)
+    return [p]
+
+
+@fault("payment_approved_twice", "activity.duplicate", "a payment Approved again with another amount",
+       stateless=False, marker="PAYMENT",
+       eligible=lambda p: p.marker == "PAYMENT" and p.payload["status"] == "Approved")
+def payment_approved_twice(ctx: Context, p: Planned) -> list[Planned]:
+    return _after(p, _sibling(p, amount=p.payload["amount"] + ctx.rng.choice(EXTRA)))
+
+
+# A status the payment cannot take after the one it has: Approved only goes on to Rollback, Rejected and
+# Cancelled are final.
+IMPOSSIBLE = {"Approved": "Cancelled", "Rejected": "Approved", "Cancelled": "Approved"}
+
+
+@fault("payment_transition", "payment.transition", "a payment moved to a status it cannot reach from its last",
+       stateless=False, marker="PAYMENT",
+       eligible=lambda p: p.marker == "PAYMENT" and p.payload["status"] in IMPOSSIBLE)
+def payment_transition(ctx: Context, p: Planned) -> list[Planned]:
+    return _after(p, _sibling(p, status=IMPOSSIBLE[p.payload["status"]]))
+
+
+@fault("login_before_registration", "login.before_registration",
+       "a LOGIN_V2 of a user the platform never registered", stateless=False, marker="LOGIN_V2")
+def login_before_registration(ctx: Context, p: Planned) -> list[Planned]:
+    uid = ctx.ids.make("ghost")
+    ghost = Planned(0, {"user_id": uid, "timestamp": None, "origin": p.payload.get("origin") or "www.brand.com",
+                        "meta": {"run": ctx.namespace, "seq": 0}}, uid, marker="LOGIN_V2", farewell=True)
+    return [p, ghost]  # the ghost never comes back; p keeps its own farewell
+
+
+@fault("registered_twice", "user.registered_twice", "a second USER_CREATE_V2 of a user, with other details",
+       stateless=False, marker="USER_CREATE_V2", eligible=lambda p: p.marker == "USER_CREATE_V2")
+def registered_twice(ctx: Context, p: Planned) -> list[Planned]:
+    return _after(p, _sibling(p, user_agent="ftsim-scenario/second-signup", note="signed up again"))
+
+
+@fault("bonus_transition", "bonus.transition", "a completed bonus sent as Ongoing again (a step back)",
+       stateless=False, marker="BONUS",
+       eligible=lambda p: p.marker == "BONUS" and p.payload["status"] == "Completed")
+def bonus_transition(ctx: Context, p: Planned) -> list[Planned]:
+    other = _sibling(p, status="Ongoing")
+    other.payload.pop("bonus_turned_real", None)
+    return _after(p, other)
+
+
+@fault("balance_key_twice", "balances.duplicate_key", "a balance key sent twice in one update, another amount",
+       stateless=True, marker="USER_BALANCES_UPDATE", eligible=lambda p: p.marker == "USER_BALANCES_UPDATE")
+def balance_key_twice(ctx: Context, p: Planned) -> list[Planned]:
+    first = p.payload["balances"][0]
+    p.payload["balances"] = [*p.payload["balances"], {**first, "amount": first["amount"] + ctx.rng.choice(EXTRA)}]
+    return [p]
 
 
 def _after(p: Planned, other: Planned) -> list[Planned]:
@@ -171,12 +268,12 @@ def inject(ctx: Context, rates: dict[str, float], p: Planned) -> list[Planned]:
     for name, rate in rates.items():
         edge += rate
         if draw < edge:
-            kind = FAULTS[name]
+            kind = KNOWN[name]
             if not kind.eligible(p):
                 return [p]
             out = kind.inject(ctx, p)
             for q in out:
-                if q is not p or kind.stateless:
+                if q is not p or kind.stateless or kind.in_place:
                     q.fault = name
             return out
     return [p]

@@ -20,7 +20,7 @@ from typing import Iterator
 from faker import Faker
 
 from simulator.clients.scenario.games import BY_KIND, EXCHANGE_RATES, Game
-from simulator.clients.scenario.planned import Planned
+from simulator.clients.scenario.planned import MARKER, Planned
 from simulator.clients.scenario.spec import GAME_TYPES, Scenario
 
 CENT = Decimal("0.01")
@@ -38,6 +38,12 @@ class Ids:
     def __init__(self, namespace: str):
         self.prefix = f"{namespace}-" if namespace else ""
         self._activity = self._round = self._user = 0
+        self._other: dict[str, int] = {}
+
+    def make(self, kind: str) -> str:
+        """A fresh id of another kind (payment, bonus ...), counted apart from activities and rounds."""
+        n = self._other[kind] = self._other.get(kind, 0) + 1
+        return f"{self.prefix}{kind}{n:07d}"
 
     def activity(self) -> str:
         self._activity += 1
@@ -88,6 +94,8 @@ class Player:
     wallet: Wallet
     sessions: int
     device: str
+    deposits: int = 0  # journeys (lifecycle.py): payments so far, sent as deposit_count / withdraw_count
+    withdrawals: int = 0
 
 
 class Engine:
@@ -199,18 +207,22 @@ class Engine:
             table.append(self._seat())
         while True:
             i = rng.randrange(len(table))
-            player, events, ev = table[i]
+            player, events, (marker, ev) = table[i]
             following = next(events, None)
             if following is None:
                 table[i] = self._seat()
             else:
                 table[i][2] = following
-            yield Planned(0, ev, player.user_id, farewell=following is None)
+            yield Planned(0, ev, player.user_id, farewell=following is None, marker=marker)
+
+    def events(self, p: Player) -> Iterator[tuple[str, dict]]:
+        """A player's messages as (type marker, payload): casino rounds here; lifecycle.py adds the rest."""
+        return ((MARKER, ev) for ev in self.journey(p))
 
     def _seat(self) -> list:
         while True:
             player = self.new_player()
-            events = self.journey(player)
+            events = self.events(player)
             first = next(events, None)
             if first is not None:
                 return [player, events, first]

@@ -21,6 +21,17 @@ class Planned:
     retry: bool = False  # the exact bytes of the message with the same seq, sent again
     repeated: bool = False  # a retry of this message follows: its rendered bytes are kept for it
     farewell: bool = False  # the player's last message: state about them may be dropped after it
+    marker: str = MARKER  # its event type: the broker's type marker; over REST the type's method and path
+
+    @property
+    def casino(self) -> bool:
+        return self.marker == MARKER
+
+    @property
+    def located_by_seq(self) -> bool:
+        """Whether the stored copy is found by payload.meta.seq; types without `meta` in their schema are
+        found by user and type, in the order they were sent (compare.py)."""
+        return isinstance(self.payload.get("meta"), dict)
 
     @property
     def activity_id(self):
@@ -32,11 +43,18 @@ class Planned:
 
     @property
     def rollback(self) -> bool:
-        return self.payload.get("status") == "Rollback"
+        """A casino Rollback (a PAYMENT Rollback is a status of the payment, not this)."""
+        return self.casino and self.payload.get("status") == "Rollback"
 
     @property
     def label(self) -> str:
-        """What a reader needs to find the message: `#17 Bet act-3 (user u-1, round r-2)`."""
+        """What a reader needs to find the message: `#17 Bet act-3 (user u-1, round r-2)`,
+        `#18 PAYMENT Approved p-7 (user u-1)`."""
+        retry = " retry" if self.retry else ""
+        if not self.casino:
+            pl = self.payload
+            ref = pl.get("payment_id") or pl.get("user_bonus_id") or ""
+            what = " ".join(str(x) for x in (pl.get("status"), ref) if x)
+            return f"#{self.seq}{retry} {self.marker}{' ' + what if what else ''} (user {self.user_id})"
         kind = f"{self.payload.get('type')}{' Rollback' if self.rollback else ''}"
-        return (f"#{self.seq}{' retry' if self.retry else ''} {kind} {self.activity_id} "
-                f"(user {self.user_id}, round {self.round_id})")
+        return f"#{self.seq}{retry} {kind} {self.activity_id} (user {self.user_id}, round {self.round_id})"

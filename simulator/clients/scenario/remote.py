@@ -41,14 +41,19 @@ class Ftsim:
         return {r["rule"]: r["severity"] for r in self.get("/api/rules")["rules"]}
 
     def messages_of_run(self, run: str, expected: int) -> list[dict]:
-        """Stored messages whose payload.meta.run is `run`, oldest first; newest pages are read first."""
+        """Stored messages whose payload.meta.run is `run`, or (types without `meta`) whose user_id is in
+        the run's namespace ("<run>-..."), oldest first; newest pages are read first."""
         found: list[dict] = []
         offset = 0
+        users = f"{run}-" if run else None
         while len(found) < expected:
             page = self.get(f"/api/messages?order=desc&limit={self.PAGE}&offset={offset}")
             for m in page["messages"]:
                 meta = (m.get("payload") or {}).get("meta") if isinstance(m.get("payload"), dict) else None
-                if isinstance(meta, dict) and meta.get("run") == run:
+                if isinstance(meta, dict):
+                    if meta.get("run") == run:
+                        found.append(m)
+                elif users and isinstance(m.get("user_id"), str) and m["user_id"].startswith(users):
                     found.append(m)
             offset += self.PAGE
             if offset >= page["total"]:

@@ -17,7 +17,7 @@ import orjson
 
 from simulator.clients.sender.base import Outgoing
 from simulator.core.timefmt import iso
-from simulator.clients.scenario.planned import MARKER, Planned
+from simulator.clients.scenario.planned import Planned
 
 
 def _decimal(value):
@@ -52,14 +52,20 @@ class Renderer:
         return raw
 
     def outgoing(self, p: Planned) -> Outgoing:
-        marker, headers = MARKER, None
+        """Brokers carry p.marker; REST leaves the route to the sender, which serves a marker at its type's
+        method and path (sender.base.route_of)."""
+        marker, headers = p.marker, None
         if p.marker_fault and self.channel != "rest":
-            marker = {"lowercase": MARKER.lower()}.get(p.marker_fault)
+            marker = {"lowercase": p.marker.lower()}.get(p.marker_fault)
             if p.marker_fault == "header":
-                headers = {"type" if self.channel == "rabbit" else "Type": MARKER}
-        kind = p.payload.get("type")
-        kind = kind if isinstance(kind, str) else "?"
-        name = f"{kind} Rollback" if p.rollback else kind
+                headers = {"type" if self.channel == "rabbit" else "Type": p.marker}
+        if p.casino:
+            kind = p.payload.get("type")
+            kind = kind if isinstance(kind, str) else "?"
+            name = f"{kind} Rollback" if p.rollback else kind
+        else:
+            status = p.payload.get("status")
+            name = f"{p.marker} {status}" if isinstance(status, str) else p.marker
         return Outgoing(self.body(p), marker, p.user_id, headers, name)
 
     def stream(self, planned: Iterable[Planned]) -> Iterator[Outgoing]:

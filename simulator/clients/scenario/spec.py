@@ -8,7 +8,7 @@ with the file, the key and what was expected, before anything is sent.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -34,6 +34,30 @@ class Play:
 
 
 @dataclass(frozen=True)
+class Journey:
+    """A player's whole life in the feed, not casino rounds alone (the [journey] table; absent: casino only).
+
+    Every player registers (USER_CREATE_V2) and deposits (PAYMENT) first; the rest are chances."""
+    login: float = 1.0  # LOGIN_V2 as each session starts
+    consents: float = 0.5  # USER_CONSENTS_V2 right after registering
+    declined: float = 0.05  # a deposit Rejected or Cancelled (the player then tries again)
+    bonus: float = 0.3  # a BONUS given after the first deposit, wagered (Ongoing) and completed at the end
+    balances: float = 1.0  # USER_BALANCES_UPDATE after each money move and each session
+    update: float = 0.2  # USER_UPDATE_V2 per session
+    withdraw: float = 0.5  # a PAYMENT withdrawal of the real money left when leaving
+    block: float = 0.1  # USER_BLOCK_V2 when leaving
+    sportsbook: float = 0.0  # chance a session is on the sportsbook (needs a SPORTSBOOK type with a generator)
+
+    @property
+    def markers(self) -> tuple[str, ...]:
+        """The types this journey can send."""
+        optional = {"LOGIN_V2": self.login, "USER_CONSENTS_V2": self.consents, "BONUS": self.bonus,
+                    "USER_BALANCES_UPDATE": self.balances, "USER_UPDATE_V2": self.update,
+                    "USER_BLOCK_V2": self.block, "SPORTSBOOK": self.sportsbook}
+        return ("USER_CREATE_V2", "PAYMENT", "CASINO") + tuple(m for m, rate in optional.items() if rate > 0)
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
@@ -46,6 +70,7 @@ class Scenario:
     faults: dict = field(default_factory=dict)  # fault kind -> chance per message
     late_seconds: tuple[float, float] = (3.0, 8.0)  # how far behind a late timestamp is
     path: str = ""
+    journey: Journey | None = None  # None: casino rounds only, as every scenario before journeys
 
 
 def scenario_dirs(extra: str | None = None) -> list[Path]:
@@ -80,7 +105,7 @@ def load_scenario(name: str, extra: str | None = None) -> Scenario:
 
 
 _TOP = {"name", "description", "seed", "players", "count", "currencies", "games", "play", "faults",
-        "late_seconds"}
+        "late_seconds", "journey"}
 _PLAY = {"sessions", "rounds", "deposit", "bonus_share", "locked_share", "rollback_rate"}
 
 
@@ -93,7 +118,7 @@ def read_scenario(path: Path) -> Scenario:
 
 
 def parse_scenario(doc: dict, where: str = "<scenario>") -> Scenario:
-    from simulator.clients.scenario.faults import FAULTS  # the fault registry decides which names are known
+    from simulator.clients.scenario.faults import KNOWN as FAULTS, TYPE_FAULTS  # the registry decides which names are known
 
     def fail(msg: str):
         raise ScenarioError(f"scenario {where}: {msg}")
@@ -146,7 +171,35 @@ def parse_scenario(doc: dict, where: str = "<scenario>") -> Scenario:
     if sum(faults.values()) > 1:
         fail(f"faults: the rates add up to {sum(faults.values()):g}; expected at most 1 (one fault per message)")
     late = _range(doc.get("late_seconds", [3, 8]), "late_seconds", fail, float)
-    return Scenario(name, description, seed, players, count, currencies, games, play, faults, late, where)
+    journey = _journey(doc["journey"], fail) if "journey" in doc else None
+    for kind in faults:
+        if kind in TYPE_FAULTS and journey is None:
+            fail(f"faults.{kind}: a fault of the {TYPE_FAULTS[kind].marker} type needs a [journey] table "
+                 f"(casino-only scenarios send no {TYPE_FAULTS[kind].marker})")
+    return Scenario(name, description, seed, players, count, currencies, games, play, faults, late, where,
+                    journey)
+
+
+_JOURNEY = {f.name for f in fields(Journey)}
+
+
+def _journey(doc, fail) -> Journey:
+    if not isinstance(doc, dict):
+        fail("journey: expected a table of step = chance")
+    for key in doc:
+        if key not in _JOURNEY:
+            fail(f"journey: unknown key {key!r}; expected one of {', '.join(sorted(_JOURNEY))}")
+    journey = Journey(**{k: _chance(v, f"journey.{k}", fail) for k, v in doc.items()})
+    from simulator.contract.registry import load_registry
+
+    registry = load_registry()
+    for marker in journey.markers:
+        t = registry.for_marker(marker)
+        if t is None or (marker != "CASINO" and t.generate is None):
+            step = next((k for k in _JOURNEY if marker.lower().startswith(k)), marker)
+            fail(f"journey.{step}: the {marker} type is not installed or offers no scenario generator "
+                 f"(simulator/types/<name>/scenario.py); set it to 0 or add one")
+    return journey
 
 
 def _int(value, what, fail, low=None):

@@ -12,6 +12,7 @@ from typing import Iterator
 
 from simulator.clients.scenario.faults import Context, inject
 from simulator.clients.scenario.journeys import Engine
+from simulator.clients.scenario.lifecycle import JourneyEngine
 from simulator.clients.scenario.planned import Planned
 from simulator.clients.scenario.spec import Scenario
 
@@ -23,8 +24,8 @@ def new_namespace() -> str:
 
 
 def plan(scenario: Scenario, namespace: str = "") -> Iterator[Planned]:
-    engine = Engine(scenario, namespace)
-    ctx = Context(random.Random(scenario.seed ^ FAULT_SEED_SALT), engine.ids, scenario.late_seconds)
+    engine = Engine(scenario, namespace) if scenario.journey is None else JourneyEngine(scenario, namespace)
+    ctx = Context(random.Random(scenario.seed ^ FAULT_SEED_SALT), engine.ids, scenario.late_seconds, namespace)
     rates = {name: rate for name, rate in scenario.faults.items() if rate > 0}
     seq = 0
     for clean in engine.stream():
@@ -35,7 +36,8 @@ def plan(scenario: Scenario, namespace: str = "") -> Iterator[Planned]:
                 continue
             seq += 1
             q.seq = seq
-            q.payload["meta"]["seq"] = seq
+            if q.located_by_seq:
+                q.payload["meta"]["seq"] = seq
         for q in out:
             if q.retry:
                 next(o for o in out if o.payload is q.payload and not o.retry).repeated = True
