@@ -51,6 +51,9 @@ def summary(runtime) -> dict:
     counts["channels"] = {name: state.as_dict() for name, state in runtime.channels.items()}
     counts["profile"] = runtime.settings.profile
     counts["store"] = runtime.store.health()
+    operator = getattr(runtime, "operator", None)
+    if operator is not None:  # calls to the operator's API (simulator/operator/), when one is configured
+        counts["operator"] = operator.summary()
     return counts
 
 

@@ -17,6 +17,7 @@ from simulator.types.casino.ledger import Activity, Round
 from simulator.core.timefmt import from_iso, iso
 from simulator.core.violations import Violation
 from simulator.store.base import MessageRecord
+from simulator.store.calls import OperatorCalls
 
 # The schema for every dialect; `types` fills in what differs (see each dialect's TYPES).
 DDL = """
@@ -60,7 +61,7 @@ def _round(row) -> Round:
                  row[8], row[9], from_iso(row[10]), from_iso(row[11]), from_iso(row[12]))
 
 
-class SQLStore:
+class SQLStore(OperatorCalls):
     """Dialect hooks: `ph` (placeholder), `types` (for DDL), `_connect()`, `_begin(conn)`, `_committed()`,
     `_returning_id()`, `_inserted_id(cur)`, `_reading()`, `health()`."""
 
@@ -78,7 +79,7 @@ class SQLStore:
             self._writer.commit()
 
     def _ddl(self) -> list[str]:
-        return [s.strip() for s in DDL.format(**self.types).split(";") if s.strip()]
+        return [s.strip() for s in DDL.format(**self.types).split(";") if s.strip()] + self._calls_ddl()
 
     def _q(self, sql: str) -> str:
         return sql if self.ph == "?" else sql.replace("?", self.ph)
@@ -124,7 +125,8 @@ class SQLStore:
 
     def clear(self):
         with self.batch() as tx:
-            for table in ("violations", "messages", "activities", "rounds", "entities", "rejections"):
+            for table in ("violations", "messages", "activities", "rounds", "entities", "rejections",
+                          "operator_calls", "operator_call_rules"):
                 tx._cur.execute(f"DELETE FROM {table}")
 
     # -- reading -------------------------------------------------------------------------------
