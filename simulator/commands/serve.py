@@ -66,6 +66,8 @@ def run(args) -> int:
           f"Ctrl-C stops)", flush=True)
     try:
         server.wait(until_idle=args.until_idle)
+        if server.runtime.operator is not None:  # the reports include the calls the last events caused
+            server.runtime.operator.wait_idle(60)
         return finish(server, args)
     finally:
         server.stop()

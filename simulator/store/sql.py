@@ -312,7 +312,8 @@ class SQLStore(OperatorCalls):
         """Cheap text that changes whenever a message or a rejection is stored or the store is cleared."""
         (last, n), = self._rows("SELECT MAX(id), COUNT(*) FROM messages")
         (rejected,), = self._rows("SELECT COUNT(*) FROM rejections")
-        return f"{last or 0}.{n}.{rejected}"
+        (calls,), = self._rows("SELECT MAX(id) FROM operator_calls")  # the operator's answers show too
+        return f"{last or 0}.{n}.{rejected}" + (f".{calls}" if calls else "")
 
 
 class _Tx:
