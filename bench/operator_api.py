@@ -5,25 +5,25 @@ batches as a broker hands them over (`--batch`). With the 2 s operator the calls
 workers wait on the operator, and the queue overflows (counted as dropped, printed): intake must not notice.
 The example operator runs in a subprocess (examples/operator/app.py --fault slow).
 
-    python bench/operator.py [--messages 6000] [--batch 50] [--runs 3] [--delay 2]
+    python bench/operator_api.py [--messages 6000] [--batch 50] [--runs 3] [--delay 2]
+
+Named operator_api.py, not operator.py: a script's folder comes first on sys.path, and a bench/operator.py
+would stand in for the standard library's `operator` in every script in bench/.
 """
+from __future__ import annotations
+
+import argparse
+import json
 import os
 import sys
-
-# This file's name is the standard library's `operator`: run as a script, its folder must not shadow it.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import socket  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
-from pathlib import Path  # noqa: E402
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
