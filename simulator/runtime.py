@@ -44,6 +44,12 @@ class Runtime:
         self.channels: dict[str, ChannelState] = {}
         self.last_message_at: float | None = None  # monotonic time of the last judged batch
         self.intake.subscribe(self._seen)
+        self.operator = None  # the calls to the operator's API, when one is configured (issue 10)
+        if settings.operator_api:
+            from simulator.operator.service import OperatorChecks
+
+            self.operator = OperatorChecks(settings, self.store, self.severities)
+            self.intake.subscribe(self.operator.on_verdicts)
 
     def _seen(self, verdicts) -> None:
         self.last_message_at = time.monotonic()
@@ -52,4 +58,6 @@ class Runtime:
         return self.channels.setdefault(name, ChannelState(name))
 
     def close(self) -> None:
+        if self.operator is not None:  # its last calls are stored before the store closes
+            self.operator.close()
         self.store.close()

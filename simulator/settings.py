@@ -42,6 +42,19 @@ class Settings:
     batch_max: int = 500
     durability: str = "full"  # "normal": faster commits that a power loss may undo (load tests)
     page_bytes: int = 8 * 1024 * 1024  # /api/messages: stored bytes one answer may carry (then next_offset)
+    # The operator's API that ftsim calls as the CRM does (simulator/operator/); None: no calls.
+    operator_api: str | None = None
+    operator_api_key: str | None = field(default=None, repr=False)  # secrets: never in a repr or a log
+    operator_basic: str | None = field(default=None, repr=False)  # "user:password"
+    operator_oauth: str | None = None  # the token endpoint's URL
+    operator_client_id: str | None = None
+    operator_client_secret: str | None = field(default=None, repr=False)
+    operator_oauth_method: str = "post"  # "get": the credentials as query parameters
+    operator_timeout: float = 5.0
+    operator_queue: int = 1000  # events waiting for their calls; more are dropped, and counted
+    operator_workers: int = 4
+    operator_rate: float = 20.0  # calls per second at most; 0: no limit
+    operator_latency_budget: float = 1.0  # seconds the p99 of the operator's answers may take
 
     @property
     def has_auth(self) -> bool:
@@ -116,9 +129,30 @@ def _check(s: Settings) -> Settings:
         raise ConfigError(f"rabbit_prefetch: expected 0 or more, got {s.rabbit_prefetch}")
     if s.page_bytes < 1024:
         raise ConfigError(f"page_bytes: expected at least 1024, got {s.page_bytes}")
+    _check_operator(s)
     if s.latency_budget <= 0:
         raise ConfigError(f"latency_budget: expected seconds > 0, got {s.latency_budget}")
     return s
+
+
+def _check_operator(s: Settings) -> None:
+    methods = [name for name, on in (("operator_api_key", s.operator_api_key), ("operator_basic", s.operator_basic),
+                                     ("operator_oauth", s.operator_oauth)) if on]
+    if len(methods) > 1:
+        raise ConfigError(f"operator: one authentication method at a time, got {' and '.join(methods)}")
+    if s.operator_basic is not None and ":" not in s.operator_basic:
+        raise ConfigError("operator_basic: expected USER:PASSWORD")
+    if s.operator_oauth and not (s.operator_client_id and s.operator_client_secret):
+        raise ConfigError("operator_oauth: needs operator_client_id and operator_client_secret")
+    if s.operator_oauth_method not in ("post", "get"):
+        raise ConfigError(f"operator_oauth_method: expected post or get, got {s.operator_oauth_method!r}")
+    for url in (s.operator_api, s.operator_oauth):
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ConfigError(f"operator: expected an http:// or https:// URL, got {url!r}")
+    if s.operator_timeout <= 0 or s.operator_latency_budget <= 0:
+        raise ConfigError("operator_timeout and operator_latency_budget: expected seconds > 0")
+    if s.operator_queue < 1 or s.operator_workers < 1 or s.operator_rate < 0:
+        raise ConfigError("operator_queue and operator_workers: expected at least 1; operator_rate: 0 or more")
 
 
 def load_settings(config: str | None = None, env: Mapping[str, str] | None = None,

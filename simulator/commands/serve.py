@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from simulator.commands import add_contract_options, contract_flags
+from simulator.commands.operator import add_operator_auth, operator_flags
 from simulator.commands.verify import add_ci_options, finish, install_checklist, serve_checklist
 
 
@@ -29,6 +30,13 @@ def register(sub) -> None:
     p.add_argument("--durability", choices=("full", "normal"),
                    help="full (default): each commit is on disk before it is acknowledged; normal: faster, "
                         "a power loss may undo the last acknowledged commits")
+    p.add_argument("--operator-api", metavar="URL",
+                   help="call the operator's API (GetUserDetails, GetConsents, GetBlocks) as the CRM does when "
+                        "user events arrive, and judge the answers")
+    add_operator_auth(p)
+    p.add_argument("--operator-queue", type=int, metavar="N", help="events waiting for their calls (default 1000)")
+    p.add_argument("--operator-workers", type=int, metavar="N", help="calls in parallel (default 4)")
+    p.add_argument("--operator-rate", type=float, metavar="PER_SECOND", help="calls a second at most (default 20)")
     add_ci_options(p)
     p.set_defaults(func=run)
 
@@ -42,7 +50,9 @@ def settings_from(args):
                          session_idle=args.session_idle, rabbit=args.rabbit, rabbit_queue=args.rabbit_queue,
                          rabbit_prefetch=args.rabbit_prefetch, kafka=args.kafka, kafka_topic=args.kafka_topic,
                          kafka_group=args.kafka_group, batch_max=args.batch_max,
-                         durability=args.durability)
+                         durability=args.durability, operator_api=args.operator_api,
+                         operator_queue=args.operator_queue, operator_workers=args.operator_workers,
+                         operator_rate=args.operator_rate, **operator_flags(args))
 
 
 def run(args) -> int:
@@ -56,6 +66,8 @@ def run(args) -> int:
           f"Ctrl-C stops)", flush=True)
     try:
         server.wait(until_idle=args.until_idle)
+        if server.runtime.operator is not None:  # the reports include the calls the last events caused
+            server.runtime.operator.wait_idle(60)
         return finish(server, args)
     finally:
         server.stop()

@@ -6,6 +6,7 @@ function names its id here and nowhere invents one.
 """
 from __future__ import annotations
 
+from simulator.contract.operator_rules import OPERATOR_RULES
 from simulator.contract.plugin import RuleInfo
 from simulator.contract.registry import load_registry
 
@@ -51,7 +52,7 @@ COMMON: dict[str, RuleInfo] = {r.id: r for r in [
              "More than 50 violations in one message: the rest are counted in this one, which takes the "
              "severity of the worst of them."),
 ]}
-
+COMMON.update(OPERATOR_RULES)  # the Operator API's answers (simulator/operator/): judged, never carried by events
 
 
 def catalog_of(registry) -> dict[str, RuleInfo]:

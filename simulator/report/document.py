@@ -48,6 +48,7 @@ def build(runtime, checklist: readiness.Checklist | None = None, *, channel=None
         "newest": [_newest(m) for m in store.flagged_messages(**filters, limit=NEWEST)],
         "rounds": rounds,
         "sessions": sessions,
+        "operator": operator_calls(runtime, summary),
         "choices": {"channels": sorted(set(summary["by_channel"]) | set(summary.get("channels", {}))),
                     "rules": sorted(set(facts["rules"]) | set(facts["refused"]))},
     }
@@ -124,6 +125,26 @@ def violations(store, facts: dict, verdict: dict, filters: dict) -> list[dict]:
         out.append(g)
     out.sort(key=lambda g: (order.get(g["severity"], 3), -(g["messages"] + g["refused"]), g["rule"]))
     return out
+
+
+OPERATOR_ROWS = 20  # calls shown; /api/operator-calls pages through the rest
+OPERATOR_BODY = 2000  # characters of each answer shown
+
+
+def operator_calls(runtime, summary: dict) -> dict | None:
+    """The calls to the operator's API (with --operator-api): the newest ones and the newest failing ones."""
+    if summary.get("operator") is None:
+        return None
+    store = runtime.store
+
+    def cut(c: dict) -> dict:
+        body = c["body"]
+        return {**c, "body": body[:OPERATOR_BODY] + (f"... ({len(body)} characters)" if len(body) > OPERATOR_BODY
+                                                      else "")}
+    newest, total = store.operator_calls(limit=OPERATOR_ROWS)
+    failing, failed = store.operator_calls(valid=False, limit=EXAMPLES * 4)
+    return {"summary": summary["operator"], "total": total, "failed": failed,
+            "newest": [cut(c) for c in newest], "failing": [cut(c) for c in failing]}
 
 
 def _rounds(runtime, user_id) -> tuple[dict, dict]:

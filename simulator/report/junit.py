@@ -65,6 +65,20 @@ def _case(suite: ET.Element, name: str, classname: str, status: str, message: st
         ET.SubElement(case, "skipped").text = _clean(message)
 
 
+_ITEM_ENDPOINTS = {"operator.userdetails": ("userdetails",), "operator.consents": ("userconsents",),
+                   "operator.blocks": ("userblocks",)}
+
+
+def _operator_calls(name: str, operator: dict) -> str:
+    item = name.split(":", 1)[0]
+    endpoints = _ITEM_ENDPOINTS.get(item)
+    calls = [c for c in operator["failing"] if endpoints is None or c["endpoint"] in endpoints]
+    return "\n".join(f"{c['method']} {c['path']} (user {c['user_id']}, message #{c['message_id']}, status "
+                     f"{c['status']}, {c['latency_ms']} ms)\n" + "\n".join(
+                         f"  {v['rule']} at {v['path'] or '/'}: {v['message']}" for v in c["violations"])
+                     for c in calls)
+
+
 def _suite(root: ET.Element, name: str, cases: list[tuple], stamp: str, source: str) -> None:
     statuses = [c[2] for c in cases]
     suite = ET.SubElement(root, "testsuite", name=name, tests=str(len(cases)),
@@ -81,6 +95,10 @@ def render(doc: dict) -> bytes:
     stamp = doc["generated_at"][:19]  # the Ant schema's timestamp: ISO 8601 without a zone (this is UTC)
     items = [(f"{i['id']}: {i['title']}", "ftsim.checklist", i["status"], i["detail"], f"ftsim.{i['id']}",
               _evidence(i)) for i in checklist["items"]]
+    operator = doc.get("operator")
+    if operator:  # the operator's items: the failing calls are their evidence
+        items = [c if not c[0].startswith("operator.") else c[:5] + (_operator_calls(c[0], operator) or c[5],)
+                 for c in items]
     rules = [(r["rule"], "ftsim.rules", r["status"], f"{r['rule']}: {r['detail']}", r["rule"],
               _examples(r["examples"]) or r["detail"]) for r in checklist["rules"]]
     root = ET.Element("testsuites", name="ftsim readiness")

@@ -11,6 +11,9 @@ def summary(runtime) -> dict:
     counts["store"] = runtime.store.health()
     for view in runtime.registry.views("summary"):  # casino adds "rounds": {"open", "closed"}
         counts.update(view(runtime.store))
+    operator = getattr(runtime, "operator", None)
+    if operator is not None:  # calls to the operator's API (simulator/operator/), when one is configured
+        counts["operator"] = operator.summary()
     return counts
 
 

@@ -28,7 +28,8 @@ def type_items(registry=None) -> dict:
 
 
 def skippable() -> tuple[str, ...]:
-    return ITEM_IDS[1:] + tuple(type_items())  # "violations" stays: switch rules off with ignore_rules instead
+    return ITEM_IDS[1:] + tuple(type_items()) + OPERATOR_ITEMS  # "violations" stays: switch rules off with ignore_rules instead
+OPERATOR_ITEMS = ("operator.userdetails", "operator.consents", "operator.blocks", "operator.latency")
 OWN_CHANNEL = "api"  # rejections of the query API and the page: not the sender's doing
 
 
@@ -138,6 +139,9 @@ def gather(runtime, summary: dict) -> dict:
         "latency": {"p99": latency["p99"], "budget_ms": budget, "over_budget": over,
                     "measured": within + over},
         "store": summary.get("store"),
+        # Judged where the operator's calls are known (runtime.operator); present only when one is configured.
+        "operator": runtime.operator.readiness(summary.get("operator"))
+        if getattr(runtime, "operator", None) is not None else [],
     }
 
 
@@ -280,6 +284,10 @@ def evaluate(facts: dict, config: Checklist | None = None, registry=None) -> dic
             continue
         passed, detail = item.judge(evidence)
         items.append(_item(item_id, item.title, passed, detail, config, **evidence))
+
+    for judged in facts.get("operator") or ():
+        items.append(_item(judged["id"], judged["title"], judged["passed"], judged["detail"], config,
+                           **judged["evidence"]))
 
     latency = facts["latency"]
     budget = config.latency_budget_ms or latency["budget_ms"]

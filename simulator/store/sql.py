@@ -17,6 +17,7 @@ from simulator.core.timefmt import from_iso, iso
 from simulator.core.violations import Violation
 from simulator.store.base import MessageRecord
 from simulator.store import tally
+from simulator.store.calls import OperatorCalls
 
 # The schema for every dialect; `types` fills in what differs (see each dialect's TYPES).
 DDL = """
@@ -52,7 +53,7 @@ MESSAGE_COLUMNS = ("m.id, m.channel, m.received_at, m.activity_id, m.user_id, m.
                    "m.violations, m.raw, m.source, m.duplicate, m.latency_ms, m.marker")
 
 
-class SQLStore:
+class SQLStore(OperatorCalls):
     """Dialect hooks: `ph` (placeholder), `types` (for DDL), `_connect()`, `_begin(conn)`, `_committed()`,
     `_returning_id()`, `_inserted_id(cur)`, `_reading()`, `health()`."""
 
@@ -123,7 +124,7 @@ class SQLStore:
 
     def _ddl(self) -> list[str]:
         text = ";\n".join([DDL, *(t.ddl for t in self.tables)])
-        return [s.strip() for s in text.format(**self.types).split(";") if s.strip()]
+        return [s.strip() for s in text.format(**self.types).split(";") if s.strip()] + self._calls_ddl()
 
     def _q(self, sql: str) -> str:
         return sql if self.ph == "?" else sql.replace("?", self.ph)
@@ -189,7 +190,8 @@ class SQLStore:
     def clear(self):
         with self.batch() as tx:
             names = [n for t in self.tables for n in t.names]
-            for table in ("violations", "messages", *names, "entities", "rejections", *tally.TABLES):
+            for table in ("violations", "messages", *names, "entities", "rejections", *tally.TABLES,
+                          "operator_calls", "operator_call_rules"):
                 tx._cur.execute(f"DELETE FROM {table}")
             tx.deltas.meta["version"] = 1
 
@@ -497,7 +499,8 @@ class SQLStore:
         (last,), = self._rows("SELECT MAX(id) FROM messages")
         (n,), = self._rows("SELECT COALESCE(SUM(received), 0) FROM tally_channels")
         (rejected,), = self._rows("SELECT COALESCE(SUM(n), 0) FROM tally_rejections")
-        return f"{last or 0}.{n}.{rejected}"
+        (calls,), = self._rows("SELECT MAX(id) FROM operator_calls")  # the operator's answers show too
+        return f"{last or 0}.{n}.{rejected}" + (f".{calls}" if calls else "")
 
 
 class _Tx:

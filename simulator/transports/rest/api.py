@@ -114,3 +114,15 @@ def rules():
     severities = runtime.severities
     return jsonify(rules=[{"rule": r.id, "severity": severities.of(r.id), "default": r.severity,
                            "summary": r.summary} for r in runtime.catalog.values()])
+
+
+@api.get("/operator-calls")
+def operator_calls():
+    """The calls ftsim made to the operator's API (with --operator-api), newest first, paged."""
+    runtime = _runtime()
+    if getattr(runtime, "operator", None) is None:
+        return jsonify(calls=[], total=0, configured=False)
+    items, total = runtime.store.operator_calls(
+        endpoint=request.args.get("endpoint") or None, user_id=request.args.get("user_id") or None,
+        valid=_bool("valid"), limit=_int("limit", 100, 1, 10_000), offset=_int("offset", 0, 0, 10**12))
+    return jsonify(calls=items, total=total, configured=True)
