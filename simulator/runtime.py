@@ -44,6 +44,8 @@ class Runtime:
         self.channels: dict[str, ChannelState] = {}
         self.last_message_at: float | None = None  # monotonic time of the last judged batch
         self.intake.subscribe(self._seen)
+        self.pipeline = _pipeline(settings, self.severities)
+        self.intake.watch(self.pipeline.watch)
 
     def _seen(self, verdicts) -> None:
         self.last_message_at = time.monotonic()
@@ -53,3 +55,13 @@ class Runtime:
 
     def close(self) -> None:
         self.store.close()
+
+
+def _pipeline(settings: Settings, severities: Severities):
+    """The upstream pairing (inputs a driver registered, with the FT events they cause), in this process."""
+    from simulator.upstream.mapping import load_mapping
+    from simulator.upstream.pairing import Pairing
+
+    names = [n.strip() for n in settings.pipeline_mapping.split(",") if n.strip()]
+    return Pairing([load_mapping(n) for n in names], severities, grace=settings.pipeline_grace,
+                   max_pending=settings.pipeline_max_pending)

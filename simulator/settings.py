@@ -40,6 +40,9 @@ class Settings:
     kafka_client: str = "kafka-python"
     batch_max: int = 500
     durability: str = "full"  # "normal": faster commits that a power loss may undo (load tests)
+    pipeline_mapping: str = "phoenix,evenbet"  # upstream mappings: shipped names or TOML files, comma-separated
+    pipeline_grace: float | None = None  # seconds an input waits for its FT events; None: each mapping's own
+    pipeline_max_pending: int = 100_000  # inputs waiting at most; the oldest is closed beyond it
 
     @property
     def has_auth(self) -> bool:
@@ -79,6 +82,8 @@ def _coerce(name: str, value: Any) -> Any:
             raise ValueError(value)
         if kind.startswith("int"):
             return int(value)
+        if kind.startswith("float | None"):
+            return None if value in (None, "") else float(value)
         if kind.startswith("float"):
             return float(value)
         if kind.startswith("Decimal"):

@@ -51,6 +51,9 @@ def summary(runtime) -> dict:
     counts["channels"] = {name: state.as_dict() for name, state in runtime.channels.items()}
     counts["profile"] = runtime.settings.profile
     counts["store"] = runtime.store.health()
+    pipeline = getattr(runtime, "pipeline", None)  # the upstream pairing, when this process runs one
+    if pipeline is not None and pipeline.counts["inputs"]:
+        counts["pipeline"] = pipeline.summary()
     return counts
 
 
