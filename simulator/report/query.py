@@ -52,7 +52,7 @@ def summary(runtime) -> dict:
     counts["profile"] = runtime.settings.profile
     counts["store"] = runtime.store.health()
     pipeline = getattr(runtime, "pipeline", None)  # the upstream pairing, when this process runs one
-    if pipeline is not None and pipeline.counts["inputs"]:
+    if pipeline is not None and pipeline.active:
         counts["pipeline"] = pipeline.summary()
     return counts
 

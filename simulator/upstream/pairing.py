@@ -101,6 +101,7 @@ class Pairing:
                        "not_sent": 0, "problems": 0, "retried_inputs": 0}
         self.by_rule: dict[str, dict[str, int]] = {}
         self.latency = Histogram()
+        self.active = False
 
     # -- the two sides ---------------------------------------------------------------------------------
 
@@ -110,6 +111,7 @@ class Pairing:
         checked = [self._checked(i, n) for n, i in enumerate(items)]
         accepted = 0
         with self._lock:
+            self.active = True  # a driver is running (an empty batch announces it before its first input)
             now = self.clock()
             for item, mapping, sent_at in checked:
                 if item["id"] in self._ids:
@@ -161,7 +163,7 @@ class Pairing:
             p = Pending(inp, expect, wants, self._keys(expect, values), now + grace, next(self._seq))
             if not expect.forbid:
                 self.counts["expected"] += 1
-            orphan = self._claim(self._orphans, p.keys)
+            orphan = self._claim(self._orphans, p.keys[:1])
             if orphan is not None:
                 self._orphan_count -= 1
                 self._pair(p, orphan.payload, orphan.message_id, orphan.received_at)
@@ -198,13 +200,13 @@ class Pairing:
                 continue
             values = {f: dig(payload, f) for f in expect.key}
             keys = self._keys(expect, {f: (None if v is MISSING else v) for f, v in values.items()})
-            p = self._claim(self._waiting, keys)
+            p = self._claim(self._waiting, keys[:1])
             if p is not None:
                 self._drop(p)
                 self._pair(p, payload, message_id, received_at)
                 return
-            if not self.counts["inputs"]:
-                return  # no pipeline run yet: the events are someone else's
+            if not self.active:
+                return  # no driver has announced a run: the events are someone else's
             grace = self.grace or max(m.grace for m in self.mappings.values())
             o = Orphan(marker, payload, message_id, received_at, keys, now + grace, expect.label())
             for k in keys:
@@ -228,13 +230,14 @@ class Pairing:
         return keys
 
     @staticmethod
-    def _claim(index: dict, keys: list[tuple]):
+    def _claim(index: dict, keys: list[tuple], fits=None):
+        """The oldest item waiting under the first of keys that has one (and that `fits`), taken out."""
         for k in keys:
             q = index.get(k)
-            while q:
-                found = q[0]
-                if found.done:
-                    q.popleft()
+            while q and q[0].done:
+                q.popleft()
+            for found in list(q or ()):
+                if found.done or (fits is not None and not fits(found)):
                     continue
                 found.done = True
                 for other in found.keys:
@@ -272,13 +275,13 @@ class Pairing:
             self.latency.add(max(latency_ms, 0.0), budget)
             if latency_ms > budget:
                 self.counts["late"] += 1
-                found.append(Violation("pipeline.latency", "", f"{label} for {inp.source} {inp.kind} {inp.id} "
+                found.append(Violation("pipeline.latency", "", f"{label} for {inp.source} input {inp.id} "
                                        f"arrived {latency_ms:.0f} ms after the input was sent; the budget is "
                                        f"{budget:.0f} ms"))
             user = (inp.source, str(inp.user_id))
             last = self._last_seq.get(user)
             if last is not None and last > inp.seq:
-                found.append(Violation("pipeline.order", "", f"{label} for {inp.source} {inp.kind} {inp.id} "
+                found.append(Violation("pipeline.order", "", f"{label} for {inp.source} input {inp.id} "
                                        f"arrived after the FT event of a later input of user {inp.user_id}: the "
                                        f"feed reorders this user's events"))
             else:
@@ -293,7 +296,7 @@ class Pairing:
 
     def _extra_after_refusal(self, p: Pending, label: str, message_id) -> str:
         answer = p.expect.when
-        return (f"{label} (message {message_id}) arrived for {p.input.source} {p.input.kind} {p.input.id}, "
+        return (f"{label} (message {message_id}) arrived for {p.input.source} input {p.input.id}, "
                 f"whose {', '.join(f'{k} = {_lit(v)}' for k, v in answer.items())} means no {label} may follow")
 
     def _close(self, p: Pending, event: dict) -> None:
@@ -322,11 +325,28 @@ class Pairing:
             _, _, item = heapq.heappop(self._deadlines)
             if item.done:
                 continue
+            # Only now, with no exact partner in time, an input and an FT event that agree on all key
+            # fields but one are taken for each other: that field is then wrong (pipeline.round ...).
+            # Earlier, the FT event's own input may just not be registered yet.
             if isinstance(item, Pending):
                 self._drop(item)
-                self._missed(item, "pipeline.missing", None)
+                orphan = None if item.expect.forbid else self._claim(self._orphans, item.keys[1:])
+                if orphan is not None:
+                    self._orphan_count -= 1
+                    self._pair(item, orphan.payload, orphan.message_id, orphan.received_at)
+                else:
+                    self._missed(item, "pipeline.missing", None)
             else:
-                self._orphan_extra(item)
+                p = self._claim(self._waiting, item.keys[1:], lambda p: not p.expect.forbid)
+                if p is not None:
+                    item.done = True
+                    self._orphan_count -= 1
+                    for k in item.keys:
+                        _discard(self._orphans, k, item)
+                    self._drop(p)
+                    self._pair(p, item.payload, item.message_id, item.received_at)
+                else:
+                    self._orphan_extra(item)
 
     def _missed(self, p: Pending, rule: str, why: str | None) -> None:
         p.done = True
@@ -338,7 +358,7 @@ class Pairing:
         self.counts["missing"] += 1
         wanted = ", ".join(f"{f} {_lit(w.value)}" for f, w in p.wants.items() if f in p.expect.key)
         text = why or (f"no {label} ({wanted}) arrived within {self.grace or self.mappings[inp.source].grace:g} s "
-                       f"of {inp.source} {inp.kind} {inp.id}")
+                       f"of {inp.source} input {inp.id}")
         found = [Violation(rule, "", text)]
         if rule != "pipeline.missing":
             found.append(Violation("pipeline.missing", "", text))
@@ -348,7 +368,7 @@ class Pairing:
         oldest = min(self._open.values(), key=lambda p: p.seq)
         self._drop(oldest)
         self._missed(oldest, "pipeline.overflow", f"more than {self.max_pending} inputs were waiting: "
-                                                  f"{oldest.input.source} {oldest.input.kind} {oldest.input.id} was "
+                                                  f"{oldest.input.source} input {oldest.input.id} was "
                                                   f"closed before its {oldest.expect.label()} arrived")
 
     def _orphan_extra(self, o: Orphan) -> None:
@@ -383,7 +403,7 @@ class Pairing:
             self._expire(self.clock())
             budgets = {m.latency_budget for m in self.mappings.values()}
             budget = (self.budget or (max(budgets) if budgets else 1.0)) * 1000
-            return {**self.counts, "pending": len(self._open), "unclaimed": self._orphan_count,
+            return {**self.counts, "active": self.active, "pending": len(self._open), "unclaimed": self._orphan_count,
                     "by_rule": {r: dict(c) for r, c in sorted(self.by_rule.items())},
                     "latency_ms": {"p50": self.latency.quantile(0.5), "p99": self.latency.quantile(0.99),
                                    "budget": budget, "measured": self.latency.total, "over": self.latency.over},
@@ -437,7 +457,7 @@ def _lit(v) -> str:
 
 def _compare(field: str, want, got, label: str, inp: Input) -> Violation | None:
     path = pointer(p for part in field.split(".") for p in [part])
-    where = f"{label} {field} for {inp.source} {inp.kind} {inp.id}"
+    where = f"{label} {field} for {inp.source} input {inp.id}"
     if got is MISSING:
         return Violation(want.rule, path, f"{where}: expected {_lit(want.value)} (from {want.source}), got no "
                                           f"such field")

@@ -82,6 +82,8 @@ def test_wrong_round_and_wrong_user_pair_with_their_rule(rt):
     rt.pipeline.register([start("g3"), start("g4", user="p2")])
     send(rt, type="Bet", round_id="other", amount=1.5)
     send(rt, type="Bet", round_id="g4", user_id="p9", amount=1.5)
+    assert rt.pipeline.summary()["pending"] == 2  # an exact partner may still come
+    rt.pipeline.clock.now += 6  # none did: each pairs with the event that agrees on all key fields but one
     assert rules(rt.pipeline.inputs(verdict="problem")[0]) == ["pipeline.round", "pipeline.user"]
 
 
@@ -96,6 +98,16 @@ def test_missing_after_grace_and_extra_unclaimed(rt):
     assert p.inputs(rule="pipeline.missing")[0][0]["input"] == "start:g5"
 
 
+def test_an_early_event_waits_for_its_own_input_not_a_near_one(rt):
+    p = rt.pipeline
+    p.register([start("g12", result=False)])
+    send(rt, type="Bet", round_id="g13", amount=1.5)  # g13's start is registered after its Bet arrived
+    p.register([start("g13")])
+    p.clock.now += 6
+    s = p.summary()
+    assert (s["paired"], s["not_sent"], s["problems"]) == (1, 1, 0)
+
+
 def test_result_false_expects_no_bet_and_refuses_one(rt):
     p = rt.pipeline
     p.register([start("g6", result=False), start("g7", result=False)])
@@ -104,7 +116,7 @@ def test_result_false_expects_no_bet_and_refuses_one(rt):
     s = p.summary()
     assert (s["expected"], s["missing"], s["not_sent"], s["extra"]) == (0, 0, 1, 1)
     (row,) = p.inputs(verdict="problem")[0]
-    assert row["input"] == "start:g7" and "result = false" in row["events"][0]["violations"][0]["message"]
+    assert row["input"] == "start:g7" and "answer.result = false" in row["events"][0]["violations"][0]["message"]
 
 
 def test_late_and_out_of_order(rt):

@@ -26,7 +26,20 @@ class FtsimLink:
         self.batch = batch
         self._items: list[dict] = []
         self._lock = threading.Lock()
+        self._post = threading.Lock()  # one POST at a time, so batches arrive in the order they were made
         self.registered = 0
+        if self.url is not None:
+            self._request("POST", "/api/pipeline/inputs", {"inputs": []})  # announces the run
+            threading.Thread(target=self._every, args=(0.1,), daemon=True).start()
+
+    def _every(self, seconds: float) -> None:
+        """Callbacks are registered after their answer: a batch must not wait for its 200th item."""
+        while True:
+            time.sleep(seconds)
+            try:
+                self.flush()
+            except RuntimeError:
+                pass  # the next flush, or the final one, says what is wrong
 
     def add(self, item: dict) -> None:
         if self.url is None:
@@ -40,11 +53,12 @@ class FtsimLink:
     def flush(self) -> None:
         if self.url is None:
             return
-        with self._lock:
-            items, self._items = self._items, []
-        if items:
-            self._request("POST", "/api/pipeline/inputs", {"inputs": items})
-            self.registered += len(items)
+        with self._post:
+            with self._lock:
+                items, self._items = self._items, []
+            if items:
+                self._request("POST", "/api/pipeline/inputs", {"inputs": items})
+                self.registered += len(items)
 
     def pipeline(self, **query) -> dict:
         args = "&".join(f"{k}={v}" for k, v in query.items() if v is not None)
