@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,19 +22,29 @@ UNITS = ("major", "minor")
 MISSING = object()
 
 
-def dig(doc, path: str):
-    """A dotted path into a JSON document; `name[key=value]` picks the item of a list whose key matches."""
-    node = doc
+@lru_cache(maxsize=1024)
+def _steps(path: str) -> tuple:
+    """A path split once: (name, pick key, pick value) per step; pick key None for a plain name."""
+    out = []
     for part in path.split("."):
         if "[" in part and part.endswith("]"):
             name, _, pick = part[:-1].partition("[")
             k, _, v = pick.partition("=")
-            node = node.get(name, MISSING) if isinstance(node, dict) else MISSING
+            out.append((name, k, v))
+        else:
+            out.append((part, None, None))
+    return tuple(out)
+
+
+def dig(doc, path: str):
+    """A dotted path into a JSON document; `name[key=value]` picks the item of a list whose key matches."""
+    node = doc
+    for name, k, v in _steps(path):
+        node = node.get(name, MISSING) if isinstance(node, dict) else MISSING
+        if k is not None:
             if not isinstance(node, list):
                 return MISSING
             node = next((i for i in node if isinstance(i, dict) and str(i.get(k)) == v), MISSING)
-        else:
-            node = node.get(part, MISSING) if isinstance(node, dict) else MISSING
         if node is MISSING:
             return MISSING
     return node
@@ -152,7 +163,7 @@ def _when_text(when: dict) -> str:
     return ", ".join(f"{k} = {v!r}" for k, v in when.items())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Mapping:
     source: str
     grace: float
@@ -161,7 +172,14 @@ class Mapping:
     where: str
 
     def for_input(self, kind: str, doc: dict) -> list[Expect]:
-        return [e for e in self.expects if e.applies(kind, doc)]
+        return [e for e in self._by_input.get(kind, ()) if _matches(doc, e.when)]
+
+    @cached_property
+    def _by_input(self) -> dict[str, list[Expect]]:
+        out: dict[str, list[Expect]] = {}
+        for e in self.expects:
+            out.setdefault(e.input, []).append(e)
+        return out
 
     def inputs(self) -> set[str]:
         return {e.input for e in self.expects}

@@ -24,7 +24,7 @@ from simulator.core.violations import Severities, Violation, pointer
 from simulator.upstream.latency import Histogram
 from simulator.upstream.mapping import MISSING, Expect, Mapping, dig
 
-SHOWN = ("error", "warning", "info")
+IDS_KEPT = 20_000  # input ids remembered: a driver retries a POST within seconds, not hours
 
 
 class Input:
@@ -118,7 +118,7 @@ class Pairing:
                     self.counts["retried_inputs"] += 1
                     continue
                 self._ids[item["id"]] = None
-                if len(self._ids) > 4 * self.max_pending:
+                if len(self._ids) > IDS_KEPT:
                     self._ids.popitem(last=False)
                 accepted += 1
                 self._register_one(item, mapping, sent_at, now)
