@@ -29,6 +29,12 @@ def register(sub) -> None:
     p.add_argument("--durability", choices=("full", "normal"),
                    help="full (default): each commit is on disk before it is acknowledged; normal: faster, "
                         "a power loss may undo the last acknowledged commits")
+    p.add_argument("--pipeline-mapping", metavar="NAMES|FILES",
+                   help="upstream mappings to pair inputs by: shipped names or TOML files, comma-separated "
+                        "(phoenix,evenbet)")
+    p.add_argument("--pipeline-grace", type=float, metavar="SECONDS",
+                   help="how long an upstream input waits for its FT events (each mapping's own: 5)")
+    p.add_argument("--pipeline-max-pending", type=int, metavar="N", help="inputs waiting at most (100000)")
     add_ci_options(p)
     p.set_defaults(func=run)
 
@@ -42,7 +48,8 @@ def settings_from(args):
                          session_idle=args.session_idle, rabbit=args.rabbit, rabbit_queue=args.rabbit_queue,
                          rabbit_prefetch=args.rabbit_prefetch, kafka=args.kafka, kafka_topic=args.kafka_topic,
                          kafka_group=args.kafka_group, batch_max=args.batch_max,
-                         durability=args.durability)
+                         durability=args.durability, pipeline_mapping=args.pipeline_mapping,
+                         pipeline_grace=args.pipeline_grace, pipeline_max_pending=args.pipeline_max_pending)
 
 
 def run(args) -> int:
