@@ -8,7 +8,7 @@ import sys
 from simulator.core.errors import FtsimError
 
 # Each module adds its sub-command with `register(subparsers)`, and sets `func(args) -> exit code`.
-COMMAND_MODULES = ["serve", "check", "rules", "types", "scenario", "send", "verify", "report", "operator"]
+COMMAND_MODULES = ["serve", "check", "rules", "types", "scenario", "send", "verify", "report", "operator", "upstream"]
 
 
 def build_parser() -> argparse.ArgumentParser:

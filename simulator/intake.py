@@ -65,6 +65,7 @@ class Intake:
         self.markers = ", ".join(registry.markers())
         self._lock = threading.Lock()  # one judge at a time: the ledger reads what the last one wrote
         self._subscribers: list[Callable[[list[Verdict]], None]] = []
+        self._watchers: list[Callable[[list[Envelope], list[Verdict]], None]] = []
         self._queue: list[_Waiter] = []  # callers of one() whose message is not judged yet
         self._queue_lock = threading.Lock()
         self._leading = False  # one caller of one() is judging the queue for everyone
@@ -72,6 +73,10 @@ class Intake:
     def subscribe(self, fn: Callable[[list[Verdict]], None]) -> None:
         """Call fn with each committed batch of verdicts (the live page, --until-idle)."""
         self._subscribers.append(fn)
+
+    def watch(self, fn: Callable[[list[Envelope], list[Verdict]], None]) -> None:
+        """Like subscribe, with each verdict's envelope beside it (the pipeline pairing reads the bodies)."""
+        self._watchers.append(fn)
 
     def one(self, envelope: Envelope) -> Verdict:
         """Judge and store one message; returns once its verdict is committed, raises if it was not.
@@ -142,6 +147,11 @@ class Intake:
                     fn(verdicts)
                 except Exception:  # committed already: a failing watcher must not make it look lost
                     log.exception("intake: a subscriber failed on a committed batch")
+            for fn in self._watchers:
+                try:
+                    fn(envelopes, verdicts)
+                except Exception:
+                    log.exception("intake: a watcher failed on a committed batch")
         return verdicts
 
     def _store_alone(self, env: Envelope) -> Verdict:

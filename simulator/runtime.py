@@ -50,6 +50,8 @@ class Runtime:
 
             self.operator = OperatorChecks(settings, self.store, self.severities)
             self.intake.subscribe(self.operator.on_verdicts)
+        self.pipeline = _pipeline(settings, self.severities)
+        self.intake.watch(self.pipeline.watch)
 
     def _seen(self, verdicts) -> None:
         self.last_message_at = time.monotonic()
@@ -61,3 +63,13 @@ class Runtime:
         if self.operator is not None:  # its last calls are stored before the store closes
             self.operator.close()
         self.store.close()
+
+
+def _pipeline(settings: Settings, severities: Severities):
+    """The upstream pairing (inputs a driver registered, with the FT events they cause), in this process."""
+    from simulator.upstream.mapping import load_mapping
+    from simulator.upstream.pairing import Pairing
+
+    names = [n.strip() for n in settings.pipeline_mapping.split(",") if n.strip()]
+    return Pairing([load_mapping(n) for n in names], severities, grace=settings.pipeline_grace,
+                   max_pending=settings.pipeline_max_pending)

@@ -55,6 +55,9 @@ class Settings:
     operator_workers: int = 4
     operator_rate: float = 20.0  # calls per second at most; 0: no limit
     operator_latency_budget: float = 1.0  # seconds the p99 of the operator's answers may take
+    pipeline_mapping: str = "phoenix,evenbet"  # upstream mappings: shipped names or TOML files, comma-separated
+    pipeline_grace: float | None = None  # seconds an input waits for its FT events; None: each mapping's own
+    pipeline_max_pending: int = 100_000  # inputs waiting at most; the oldest is closed beyond it
 
     @property
     def has_auth(self) -> bool:
@@ -94,6 +97,8 @@ def _coerce(name: str, value: Any) -> Any:
             raise ValueError(value)
         if kind.startswith("int"):
             return int(value)
+        if kind.startswith("float | None"):
+            return None if value in (None, "") else float(value)
         if kind.startswith("float"):
             return float(value)
         if kind.startswith("Decimal"):

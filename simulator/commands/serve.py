@@ -37,6 +37,12 @@ def register(sub) -> None:
     p.add_argument("--operator-queue", type=int, metavar="N", help="events waiting for their calls (default 1000)")
     p.add_argument("--operator-workers", type=int, metavar="N", help="calls in parallel (default 4)")
     p.add_argument("--operator-rate", type=float, metavar="PER_SECOND", help="calls a second at most (default 20)")
+    p.add_argument("--pipeline-mapping", metavar="NAMES|FILES",
+                   help="upstream mappings to pair inputs by: shipped names or TOML files, comma-separated "
+                        "(phoenix,evenbet)")
+    p.add_argument("--pipeline-grace", type=float, metavar="SECONDS",
+                   help="how long an upstream input waits for its FT events (each mapping's own: 5)")
+    p.add_argument("--pipeline-max-pending", type=int, metavar="N", help="inputs waiting at most (100000)")
     add_ci_options(p)
     p.set_defaults(func=run)
 
@@ -52,7 +58,9 @@ def settings_from(args):
                          kafka_group=args.kafka_group, batch_max=args.batch_max,
                          durability=args.durability, operator_api=args.operator_api,
                          operator_queue=args.operator_queue, operator_workers=args.operator_workers,
-                         operator_rate=args.operator_rate, **operator_flags(args))
+                         operator_rate=args.operator_rate, pipeline_mapping=args.pipeline_mapping,
+                         pipeline_grace=args.pipeline_grace, pipeline_max_pending=args.pipeline_max_pending,
+                         **operator_flags(args))
 
 
 def run(args) -> int:

@@ -7,6 +7,7 @@ function names its id here and nowhere invents one.
 from __future__ import annotations
 
 from simulator.contract.operator_rules import OPERATOR_RULES
+from simulator.contract.pipeline_rules import PIPELINE
 from simulator.contract.plugin import RuleInfo
 from simulator.contract.registry import load_registry
 
@@ -56,8 +57,8 @@ COMMON.update(OPERATOR_RULES)  # the Operator API's answers (simulator/operator/
 
 
 def catalog_of(registry) -> dict[str, RuleInfo]:
-    """The shared rules and every rule the registry's types bring."""
-    out = dict(COMMON)
+    """The shared rules, the pipeline's and every rule the registry's types bring."""
+    out = {**COMMON, **PIPELINE}
     for t in registry:
         for info in t.rule_info:
             known = out.get(info.id)

@@ -24,8 +24,11 @@ GRAINS = ((19, timedelta(seconds=1), "second"), (16, timedelta(minutes=1), "minu
 MAX_BUCKETS = 240
 
 
+PIPELINE_ROWS = 20  # problem inputs per page of the pipeline section
+
+
 def build(runtime, checklist: readiness.Checklist | None = None, *, channel=None, rule=None, user_id=None,
-          source: str = "") -> dict:
+          source: str = "", pipeline_page: int = 0) -> dict:
     store = runtime.store
     filters = {"channel": channel or None, "rule": rule or None, "user_id": user_id or None}
     summary = query.summary(runtime)
@@ -49,9 +52,17 @@ def build(runtime, checklist: readiness.Checklist | None = None, *, channel=None
         "rounds": rounds,
         "sessions": sessions,
         "operator": operator_calls(runtime, summary),
+        **({"pipeline": pipeline(runtime, summary["pipeline"], pipeline_page)} if "pipeline" in summary else {}),
         "choices": {"channels": sorted(set(summary["by_channel"]) | set(summary.get("channels", {}))),
                     "rules": sorted(set(facts["rules"]) | set(facts["refused"]))},
     }
+
+
+def pipeline(runtime, figures: dict, page: int = 0) -> dict:
+    """The upstream pipeline's figures and one page of its problem inputs, newest first."""
+    rows, total = runtime.pipeline.inputs(verdict="problem", limit=PIPELINE_ROWS, offset=page * PIPELINE_ROWS)
+    return {"summary": figures, "problems": rows, "total": total, "page": page,
+            "pages": max(1, -(-total // PIPELINE_ROWS))}
 
 
 def timeline(store, filters: dict) -> dict:

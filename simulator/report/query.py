@@ -14,6 +14,9 @@ def summary(runtime) -> dict:
     operator = getattr(runtime, "operator", None)
     if operator is not None:  # calls to the operator's API (simulator/operator/), when one is configured
         counts["operator"] = operator.summary()
+    pipeline = getattr(runtime, "pipeline", None)  # the upstream pairing, when this process runs one
+    if pipeline is not None and pipeline.active:
+        counts["pipeline"] = pipeline.summary()
     return counts
 
 

@@ -27,8 +27,11 @@ def type_items(registry=None) -> dict:
     return {item.id: item for t in (registry or load_registry()) for item in t.readiness}
 
 
+PIPELINE_ITEMS = ("pipeline.complete", "pipeline.latency")  # judged only when a pipeline run took place
+
+
 def skippable() -> tuple[str, ...]:
-    return ITEM_IDS[1:] + tuple(type_items()) + OPERATOR_ITEMS  # "violations" stays: switch rules off with ignore_rules instead
+    return ITEM_IDS[1:] + tuple(type_items()) + OPERATOR_ITEMS + PIPELINE_ITEMS  # "violations" stays: switch rules off with ignore_rules instead
 OPERATOR_ITEMS = ("operator.userdetails", "operator.consents", "operator.blocks", "operator.latency")
 OWN_CHANNEL = "api"  # rejections of the query API and the page: not the sender's doing
 
@@ -142,6 +145,7 @@ def gather(runtime, summary: dict) -> dict:
         # Judged where the operator's calls are known (runtime.operator); present only when one is configured.
         "operator": runtime.operator.readiness(summary.get("operator"))
         if getattr(runtime, "operator", None) is not None else [],
+        **({"pipeline": summary["pipeline"]} if summary.get("pipeline") else {}),
     }
 
 
@@ -302,6 +306,9 @@ def evaluate(facts: dict, config: Checklist | None = None, registry=None) -> dic
     items.append(_item("latency.p99", "Latency budget held at p99", latency_ok, words, config,
                        p99=p99, budget_ms=budget, measured=latency["measured"]))
 
+    if facts.get("pipeline"):
+        items += pipeline_items(facts["pipeline"], config)
+
     required = config.channels if config.channels is not None else default_channels(facts)
     for name, minimum in sorted(required.items()):
         got = facts["by_channel"].get(name, 0)
@@ -315,3 +322,32 @@ def evaluate(facts: dict, config: Checklist | None = None, registry=None) -> dic
     failed = [i for i in items if i["status"] == "failed"]
     return {"passed": not failed, "fail_on": config.fail_on,
             "failed": [i["id"] for i in failed], "items": items, "rules": rules}
+
+
+WRONG_VALUES = ("pipeline.amount", "pipeline.user", "pipeline.round", "pipeline.currency", "pipeline.field",
+                "pipeline.order", "pipeline.overflow")
+
+
+def pipeline_items(p: dict, config: Checklist) -> list[dict]:
+    """The upstream pipeline (see simulator/upstream/): every input caused its FT events, right and on time."""
+    levels = FAIL_LEVELS[config.fail_on]
+    wrong = {r: sum(n for level, n in c.items() if level in levels) for r, c in p["by_rule"].items()
+             if r in WRONG_VALUES or r.startswith("upstream.")}
+    wrong = {r: n for r, n in wrong.items() if n}
+    complete = not p["missing"] and not p["extra"] and not p["pending"] and not wrong
+    words = (f"{p['inputs']} inputs, {p['paired']} of {p['expected']} expected FT events paired; "
+             f"{p['missing']} missing, {p['extra']} extra" + (f", {p['pending']} still waiting" if p["pending"] else "")
+             + "".join(f", {r} {n}" for r, n in sorted(wrong.items())))
+    lat = p["latency_ms"]
+    budget = config.latency_budget_ms or lat["budget"]
+    if lat["p99"] is None:
+        lat_ok, lat_words = False, "no input was paired with an FT event: no end-to-end latency measured"
+    else:
+        lat_ok = lat["p99"] <= budget
+        lat_words = (f"end to end p99 {lat['p99']:g} ms {'within' if lat_ok else 'over'} the budget of {budget:g} ms; "
+                     f"{lat['over']} of {lat['measured']} pairs over it")
+    return [_item("pipeline.complete", "Every upstream input caused its FT events, right", complete, words, config,
+                  inputs=p["inputs"], expected=p["expected"], paired=p["paired"], missing=p["missing"],
+                  extra=p["extra"], pending=p["pending"], wrong=wrong),
+            _item("pipeline.latency", "Upstream input to FT event within the budget at p99", lat_ok, lat_words, config,
+                  p99=lat["p99"], budget_ms=budget, measured=lat["measured"], over=lat["over"])]

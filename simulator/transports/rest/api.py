@@ -53,6 +53,7 @@ def messages():
 @api.delete("/messages")
 def clear():
     _runtime().store.clear()
+    _runtime().pipeline.clear()
     return jsonify(cleared=True)
 
 
@@ -126,3 +127,35 @@ def operator_calls():
         endpoint=request.args.get("endpoint") or None, user_id=request.args.get("user_id") or None,
         valid=_bool("valid"), limit=_int("limit", 100, 1, 10_000), offset=_int("offset", 0, 0, 10**12))
     return jsonify(calls=items, total=total, configured=True)
+
+
+# -- the upstream pipeline (simulator/upstream/): inputs a driver sent the platform, paired with FT events --
+
+@api.get("/pipeline")
+def pipeline():
+    verdict = request.args.get("verdict") or None
+    if verdict not in (None, "clean", "problem", "pending"):
+        abort(400, f"verdict: expected clean, problem or pending, got {verdict!r}")
+    found = _runtime().pipeline
+    rows, total = found.inputs(verdict=verdict, rule=request.args.get("rule") or None,
+                               input_id=request.args.get("input") or None, limit=_int("limit", 100, 1, 10_000),
+                               offset=_int("offset", 0, 0, 10**12))
+    return jsonify(summary=found.summary(), inputs=rows, total=total)
+
+
+@api.post("/pipeline/inputs")
+def pipeline_inputs():
+    body = request.get_json(silent=True)
+    items = body.get("inputs") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        abort(400, "expected a JSON object {\"inputs\": [...]} or a JSON array of inputs")
+    try:
+        return jsonify(_runtime().pipeline.register(items))
+    except ValueError as exc:
+        abort(400, str(exc))
+
+
+@api.delete("/pipeline")
+def pipeline_clear():
+    _runtime().pipeline.clear()
+    return jsonify(cleared=True)

@@ -29,7 +29,12 @@ def _document() -> dict:
     checklist = current_app.extensions.get(CHECKLIST_KEY) or Checklist()
     return report.build(_runtime(), checklist, channel=request.args.get("channel") or None,
                         rule=request.args.get("rule") or None, user_id=request.args.get("user_id") or None,
-                        source=request.host_url.rstrip("/"))
+                        source=request.host_url.rstrip("/"), pipeline_page=_page())
+
+
+def _page() -> int:
+    raw = request.args.get("pipeline_page") or "0"
+    return int(raw) if raw.isdigit() and len(raw) < 9 else 0
 
 
 def _no_store(response: Response) -> Response:

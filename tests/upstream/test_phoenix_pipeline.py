@@ -1,0 +1,64 @@
+"""Phoenix callbacks end to end: the driver (a real process) plays the provider against the example adapter
+(a real process), which sends FT CASINO events over REST to a real ftsim that pairs them."""
+from __future__ import annotations
+
+import pytest
+
+from tests.brokers import api
+from tests.upstream.adapters import adapter, drive  # noqa: F401  (the fixture)
+
+
+@pytest.fixture
+def ftsim(start_server):
+    return start_server(pipeline_grace=2)
+
+
+def run(ftsim, adapter, *bugs, count=40, balance="1000", scenario="mixed"):
+    flags = [f for b in bugs for f in ("--bug", b)]
+    platform = adapter("phoenix_adapter.py", "--ftsim", ftsim.url, "--port", "0", "--balance", balance, *flags)
+    done = drive("phoenix", "--callback-url", platform.url(), "--ftsim", ftsim.url, "--count", str(count),
+                 "--rate", "0", "--scenario", scenario, "--settle", "30")
+    return done, api(ftsim, "/api/pipeline?limit=1000")
+
+
+def problems(ftsim, rule: str) -> list[dict]:
+    return api(ftsim, f"/api/pipeline?verdict=problem&rule={rule}&limit=1000")["inputs"]
+
+
+def test_the_correct_adapter_gives_a_clean_pipeline_over_thousands_of_callbacks(ftsim, adapter):
+    done, found = run(ftsim, adapter, count=1500)
+    s = found["summary"]
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert s["inputs"] == 3000 and s["paired"] == s["expected"] == 3000
+    assert (s["missing"], s["extra"], s["problems"], s["pending"], s["unclaimed"]) == (0, 0, 0, 0, 0)
+    assert s["by_rule"] == {} and s["latency_ms"]["p99"] is not None
+    assert "pipeline: 3000 inputs" in done.stdout
+    summary = api(ftsim, "/api/summary")
+    assert summary["pipeline"]["paired"] == 3000
+
+
+def test_result_false_causes_no_expected_bet(ftsim, adapter):
+    done, found = run(ftsim, adapter, count=80, balance="50", scenario="highroller")
+    s = found["summary"]
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert s["not_sent"] > 0 and s["missing"] == 0 and s["extra"] == 0 and s["problems"] == 0
+    assert s["expected"] == s["paired"]  # every start taken has its Bet, every finish its Win; no refused one
+    assert "answered result:false" in done.stdout
+
+
+@pytest.mark.parametrize("bug, rule, words", [
+    ("cents", "pipeline.amount", "likely minor units (cents) sent as major units"),
+    ("drop-win", "pipeline.missing", "no CASINO Win"),
+    ("late", "pipeline.latency", "the budget is 1000 ms"),
+    ("round-id", "pipeline.round", "round_id for phoenix input"),
+])
+def test_each_bug_switch_is_caught_with_its_rule_and_the_input_named(ftsim, adapter, bug, rule, words):
+    done, found = run(ftsim, adapter, bug, count=30)
+    assert done.returncode == 1 if rule != "pipeline.latency" else done.returncode == 0, done.stdout
+    rows = problems(ftsim, rule)
+    assert rows, found["summary"]
+    row = rows[0]
+    messages = [v["message"] for v in row["violations"] + [v for e in row["events"] for v in e["violations"]]
+                if v["rule"] == rule]
+    assert any(words in m and row["input"] in m for m in messages), messages
+    assert rule in done.stdout
