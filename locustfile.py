@@ -100,7 +100,7 @@ class RestUser(FastHttpUser):
 
 
 class _BrokerUser(User):
-    """Publishes through simulator.sender's channel; each outcome becomes a Locust request event."""
+    """Publishes through simulator.clients.sender's channel; each outcome becomes a Locust request event."""
     abstract = True
     wait_time = paced
     via = ""

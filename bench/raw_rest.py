@@ -1,7 +1,7 @@
 """The REST ceiling: the same server stack as `ftsim serve` answering 200 without intake.
 
 A Flask app with the casino route that reads the body and answers the verdict shape ftsim answers,
-served by simulator.httpserver.make_http_server, so that ftsim's REST rate divided by this one is the
+served by simulator.transports.rest.server.make_http_server, so that ftsim's REST rate divided by this one is the
 share of the stack's capacity that intake (parse, validate, rules, ledger, store) leaves.
 
     python bench/raw_rest.py PORT

@@ -8,7 +8,7 @@ For each channel it starts `ftsim serve` as its own process (a fresh SQLite file
 pushes the `steady` scenario through it:
   REST    the lean load generator (bench/load.py) posts for --rest-seconds over 16 keep-alive connections;
           every 200 is a message judged and stored. Raw ceiling: bench/raw_rest.py, the same server stack
-          (simulator.httpserver) answering 200 without intake, under the same load.
+          (simulator.transports.rest.server) answering 200 without intake, under the same load.
   RabbitMQ  the scenario is published once to a fanout exchange feeding two queues; bench/raw_consume.py
           drains one with pika (the raw ceiling), ftsim's listener the other.
   Kafka   the scenario is produced once to a topic on a tansu broker started here; a raw kafka-python

@@ -3,7 +3,7 @@
 RabbitMQ carries the marker as the AMQP message property `type`, Kafka as the message header `type`; both
 can also add headers, so a test can send the marker in the wrong place. Bodies may be bytes (sent as they
 are, poison included) or dicts (sent as JSON). These are bulk helpers that return once the broker has
-everything; `simulator.sender` is the paced, counted, retrying sender for load runs.
+everything; `simulator.clients.sender` is the paced, counted, retrying sender for load runs.
 """
 from __future__ import annotations
 

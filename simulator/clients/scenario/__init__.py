@@ -12,7 +12,7 @@
     runner.py    send over a channel, wait, read back, compare
     feed.py      an endless supply of (message, expected verdict) pairs for load tools (Locust)
 
-Scenarios are clients of ftsim: they send over the wire through simulator.sender, never through intake.
+Scenarios are clients of ftsim: they send over the wire through simulator.clients.sender, never through intake.
 """
 from __future__ import annotations
 
