@@ -7,6 +7,7 @@ import pytest
 
 from simulator.types.bonus import TYPE
 from tests.conftest import now_iso
+from tests.types._money import profile_sender, rules_of, sender
 
 _ids = count(1)
 PATH = "/v1/integration/bonus"
@@ -22,24 +23,15 @@ def bonus(**overrides) -> dict:
     return {k: v for k, v in event.items() if v is not None or k == "meta"}
 
 
-def rules_of(verdict) -> set[tuple[str, str]]:
-    return {(v.rule, v.path) for v in verdict.violations}
-
-
 @pytest.fixture
 def send(judge):
-    return lambda event: judge(event, marker="BONUS")
+    return sender(judge, "BONUS")
 
 
 @pytest.fixture
 def send_as(make_judge):
-    judges = {}
-
-    def for_profile(profile):
-        if profile not in judges:
-            judges[profile] = make_judge(profile=profile)
-        return lambda event: judges[profile](event, marker="BONUS")
-    return for_profile
+    """send_as("ft")(event): the verdict under a profile."""
+    return profile_sender(make_judge, "BONUS")
 
 
 def steps(send, *statuses, **fields):

@@ -8,6 +8,7 @@ import pytest
 from simulator.types.payment import TYPE
 from simulator.types.payment.book import SETTLED
 from tests.conftest import Client, now_iso
+from tests.types._money import profile_sender, rules_of, sender
 
 _ids = count(1)
 PATH = "/v1/integration/payment"
@@ -22,27 +23,15 @@ def payment(**overrides) -> dict:
     return {k: v for k, v in event.items() if v is not None}
 
 
-def rules_of(verdict) -> set[tuple[str, str]]:
-    return {(v.rule, v.path) for v in verdict.violations}
-
-
 @pytest.fixture
 def send(judge):
-    def send(event):
-        return judge(event, marker="PAYMENT")
-    return send
+    return sender(judge, "PAYMENT")
 
 
 @pytest.fixture
 def send_as(make_judge):
     """send_as("ft")(event): the verdict under a profile."""
-    judges = {}
-
-    def for_profile(profile):
-        if profile not in judges:
-            judges[profile] = make_judge(profile=profile)
-        return lambda event: judges[profile](event, marker="PAYMENT")
-    return for_profile
+    return profile_sender(make_judge, "PAYMENT")
 
 
 def steps(send, *statuses, **fields):

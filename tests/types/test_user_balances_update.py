@@ -7,6 +7,7 @@ import pytest
 
 from simulator.types.user_balances_update import TYPE
 from tests.conftest import now_iso
+from tests.types._money import profile_sender, rules_of, sender
 
 _users = count(1)
 PATH = "/v1/integration/user/balances"
@@ -24,24 +25,15 @@ def update(*balances, **overrides) -> dict:
     return {k: v for k, v in event.items() if v is not None}
 
 
-def rules_of(verdict) -> set[tuple[str, str]]:
-    return {(v.rule, v.path) for v in verdict.violations}
-
-
 @pytest.fixture
 def send(judge):
-    return lambda event: judge(event, marker="USER_BALANCES_UPDATE")
+    return sender(judge, "USER_BALANCES_UPDATE")
 
 
 @pytest.fixture
 def send_as(make_judge):
-    judges = {}
-
-    def for_profile(profile):
-        if profile not in judges:
-            judges[profile] = make_judge(profile=profile)
-        return lambda event: judges[profile](event, marker="USER_BALANCES_UPDATE")
-    return for_profile
+    """send_as("ft")(event): the verdict under a profile."""
+    return profile_sender(make_judge, "USER_BALANCES_UPDATE")
 
 
 def view(runtime, user):
