@@ -8,7 +8,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import threading

@@ -148,7 +148,7 @@ def test_idle_connections_do_not_lock_out_rest(stack_server):
 def test_slowloris_does_not_lock_out_rest(stack_server):
     """100 clients dripping header bytes (more than the server has threads), reconnecting when closed."""
     server = stack_server()
-    with Attack(server, slow=100, drip=0.5) as attack:
+    with Attack(server, slow=100, drip=0.5):
         deadline = time.monotonic() + 5  # long enough for the server to have closed some of them
         answered = 0
         while time.monotonic() < deadline:

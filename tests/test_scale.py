@@ -9,11 +9,9 @@ import sqlite3
 import threading
 from datetime import datetime, timedelta, timezone
 
-import pytest
 
 from simulator.report import query
 from simulator import report
-from simulator.core.envelope import Envelope
 from simulator.report.readiness import Checklist
 from simulator.runtime import Runtime
 from simulator.contract.registry import load_registry

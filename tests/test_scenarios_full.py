@@ -17,7 +17,7 @@ from simulator.cli import main
 from simulator.clients.scenario import ScenarioError, list_scenarios, load_scenario, take
 from simulator.clients.scenario.compare import Report, compare_messages
 from simulator.clients.scenario.expect import expect_all
-from simulator.clients.scenario.faults import FAULTS, KNOWN, TYPE_FAULTS
+from simulator.clients.scenario.faults import KNOWN, TYPE_FAULTS
 from simulator.clients.scenario.feed import Feed
 from simulator.clients.scenario.remote import Ftsim
 from simulator.clients.scenario.render import Renderer

@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import threading
 from contextlib import contextmanager
-from typing import Iterator
 
 from simulator.core.envelope import Verdict
 from simulator.core.errors import StoreError
-from simulator.core.timefmt import from_iso, iso
+from simulator.core.timefmt import iso
 from simulator.core.violations import Violation
 from simulator.store.base import MessageRecord
 from simulator.store import tally
@@ -479,14 +478,16 @@ class SQLStore(OperatorCalls):
         return [_message(r) for r in rows]
 
     def entities(self, kind: str, *, user_id=None, status=None, limit=100, offset=0) -> list[dict]:
-        """State documents of one kind, oldest key first: what the player view and the types' views read."""
+        """State documents of one kind, oldest key first: what the player view and the types' views read.
+        limit None: all of them (one user's payments, say)."""
         where, args = ["kind = ?"], [kind]
         for col, val in (("user_id", user_id), ("status", status)):
             if val is not None:
                 where.append(f"{col} = ?")
                 args.append(val)
+        page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
         rows = self._rows(f"SELECT key, user_id, status, at, doc FROM entities WHERE {' AND '.join(where)} "
-                          f"ORDER BY key LIMIT ? OFFSET ?", (*args, int(limit), int(offset)))
+                          f"ORDER BY key{page}", args)
         return [{"key": r[0], "user_id": r[1], "status": r[2], "at": r[3], **json.loads(r[4])} for r in rows]
 
     def entity_counts(self, kind: str) -> dict[str | None, int]:

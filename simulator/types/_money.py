@@ -13,7 +13,6 @@ from simulator.core.money import text
 from simulator.core.violations import Violation
 
 CURRENCY_KIND = "money.currency"
-PAGE = 500
 
 
 def id_text(value) -> str | None:
@@ -47,16 +46,6 @@ def remember_currency(tx, user_id: str, currency, what: str) -> None:
     """Keep the first currency of a user; later ones do not replace it."""
     if isinstance(currency, str) and account_currency(tx, user_id) is None:
         tx.put(CURRENCY_KIND, user_id, {"currency": currency, "from": what}, user_id=user_id)
-
-
-def documents(store, kind: str, user_id: str) -> list[dict]:
-    """Every state document of one kind for one user (the store pages them)."""
-    out: list[dict] = []
-    while True:
-        page = store.entities(kind, user_id=user_id, limit=PAGE, offset=len(out))
-        out += page
-        if len(page) < PAGE:
-            return out
 
 
 def totals(amounts: dict[str, tuple[int, Decimal]]) -> dict:

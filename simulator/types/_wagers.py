@@ -17,7 +17,6 @@ from simulator.core.money import ZERO, text, to_money
 from simulator.core.timefmt import iso
 from simulator.core.violations import Violation, pointer
 
-PAGE = 500
 
 
 def digest(payload: dict) -> str:
@@ -55,15 +54,6 @@ def amount_sum(rule_id: str, total: str, parts: tuple[str, ...]):
                             f"more than the tolerance {f.amount_tolerance}")
     check.__name__ = rule_id.replace(".", "_")
     return check
-
-
-def all_entities(store, kind: str, user_id: str) -> list[dict]:
-    out: list[dict] = []
-    while True:
-        page = store.entities(kind, user_id=user_id, limit=PAGE, offset=len(out))
-        out += page
-        if len(page) < PAGE:
-            return out
 
 
 def add_money(a: str | None, b: Decimal) -> str:
@@ -178,7 +168,7 @@ class BetLedger:
         tx.put(self.kind, bid, doc, user_id=doc["user_id"], status=doc["status"], at=doc["placed_at"])
 
     def view(self, store, user_id: str) -> dict | None:
-        docs = all_entities(store, self.kind, user_id)
+        docs = store.entities(self.kind, user_id=user_id, limit=None)
         if not docs:
             return None
         out = {"count": len(docs), "open": 0, "settled": 0, "rolled_back": 0, "per_currency": {}}

@@ -13,7 +13,6 @@ import itertools
 import threading
 import time
 from collections import OrderedDict, deque
-from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import orjson

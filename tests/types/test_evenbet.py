@@ -2,12 +2,11 @@
 broken types and stamps are named, and REST serves each at /v1/integration/evenbet/<name>."""
 from __future__ import annotations
 
-import json
 
 import pytest
 
 from simulator.clients.upstream.evenbet import Bus
-from tests.conftest import Client, judge_with
+from tests.conftest import Client
 
 SEED = {
     "OnPlayerBalanceChanged": {"playerId": 81622, "externalId": "EXT123", "externalSystemCode": "default", "skinId": 0,

@@ -7,7 +7,7 @@ import pytest
 
 from simulator.types.payment import TYPE
 from simulator.types.payment.book import SETTLED
-from tests.conftest import Client, now_iso
+from tests.conftest import now_iso
 from tests.types._money import profile_sender, rules_of, sender
 
 _ids = count(1)

@@ -1,7 +1,6 @@
 """SPORTSBOOK: the contract per profile, the stateless rules, bets settled by id, REST and the player view."""
 import pytest
 
-from tests.conftest import Client
 from tests.types._products import build, next_id, now_iso, only, rule_ids, rules
 
 M = "SPORTSBOOK"

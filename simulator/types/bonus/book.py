@@ -96,7 +96,7 @@ BOOK = BonusBook()
 
 def player_view(store, user_id: str) -> dict | None:
     """How many of the user's bonuses stand at each status, and how many are still open."""
-    docs = _money.documents(store, KIND, user_id)
+    docs = store.entities(KIND, user_id=user_id, limit=None)
     if not docs:
         return None
     by_status: dict[str, int] = {}

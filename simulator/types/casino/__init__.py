@@ -5,7 +5,7 @@ The type whose two spec versions disagree (seeds 000 and 001): `strict` follows 
 """
 from __future__ import annotations
 
-from simulator.contract.plugin import EventType, ReadinessItem, RuleInfo
+from simulator.contract.plugin import EventType, RuleInfo
 from simulator.contract.registry import load_schema
 from simulator.types.casino import ledger, tables, views
 from simulator.types.casino.rules import amount_sum

@@ -106,7 +106,7 @@ BOOK = PaymentBook()
 def player_view(store, user_id: str) -> dict | None:
     """Approved deposits (Credit) and withdrawals (Debit) per currency; a rolled-back payment is Rollback,
     so it is not counted. Authorization, Capture and Void are counted by status only."""
-    docs = _money.documents(store, KIND, user_id)
+    docs = store.entities(KIND, user_id=user_id, limit=None)
     if not docs:
         return None
     sums: dict[str, dict[str, tuple[int, Decimal]]] = {"in": {}, "out": {}}

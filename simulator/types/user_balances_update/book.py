@@ -70,7 +70,7 @@ BOOK = BalancesBook()
 
 def player_view(store, user_id: str) -> dict | None:
     """The latest balance per key."""
-    docs = _money.documents(store, KIND, user_id)
+    docs = store.entities(KIND, user_id=user_id, limit=None)
     if not docs:
         return None
     return {"balances": {d["balance"]: {"amount": text(Decimal(d["amount"])), "currency": d["currency"],
