@@ -144,7 +144,8 @@ def read_scenario(path: Path) -> Scenario:
     return parse_scenario(doc, str(path))
 
 
-def parse_scenario(doc: dict, where: str = "<scenario>") -> Scenario:
+def parse_scenario(doc: dict, where: str = "<scenario>", registry=None) -> Scenario:
+    """registry: the event types a [journey] may use (default: the installed ones)."""
     from simulator.clients.scenario.faults import KNOWN as FAULTS, TYPE_FAULTS  # the registry decides which names are known
 
     def fail(msg: str):
@@ -198,7 +199,7 @@ def parse_scenario(doc: dict, where: str = "<scenario>") -> Scenario:
     if sum(faults.values()) > 1:
         fail(f"faults: the rates add up to {sum(faults.values()):g}; expected at most 1 (one fault per message)")
     late = _range(doc.get("late_seconds", [3, 8]), "late_seconds", fail, float)
-    journey = _journey(doc["journey"], fail) if "journey" in doc else None
+    journey = _journey(doc["journey"], fail, registry) if "journey" in doc else None
     for kind in faults:
         if kind in TYPE_FAULTS and journey is None:
             fail(f"faults.{kind}: a fault of the {TYPE_FAULTS[kind].marker} type needs a [journey] table "
@@ -210,7 +211,7 @@ def parse_scenario(doc: dict, where: str = "<scenario>") -> Scenario:
 _JOURNEY = {f.name for f in fields(Journey)}
 
 
-def _journey(doc, fail) -> Journey:
+def _journey(doc, fail, registry=None) -> Journey:
     if not isinstance(doc, dict):
         fail("journey: expected a table of step = chance")
     for key in doc:
@@ -219,7 +220,7 @@ def _journey(doc, fail) -> Journey:
     journey = Journey(**{k: _chance(v, f"journey.{k}", fail) for k, v in doc.items()})
     from simulator.contract.registry import load_registry
 
-    types = load_registry().types
+    types = (registry or load_registry()).types
     for step, names in journey.type_names.items():
         for name in names:
             if name not in types or types[name].generate is None:

@@ -11,6 +11,7 @@ import secrets
 from itertools import islice
 from typing import Iterator
 
+from simulator.contract.registry import load_registry
 from simulator.clients.scenario.faults import Context, inject
 from simulator.clients.scenario.journeys import Engine
 from simulator.clients.scenario.lifecycle import JourneyEngine
@@ -28,7 +29,9 @@ def plan(scenario: Scenario, namespace: str = "", channel: str | None = None) ->
     """channel None: every type (what a broker carries)."""
     engine = Engine(scenario, namespace) if scenario.journey is None else \
         JourneyEngine(scenario, namespace, channel)
-    ctx = Context(random.Random(scenario.seed ^ FAULT_SEED_SALT), engine.ids, scenario.late_seconds, namespace)
+    carried = None if channel != "rest" else frozenset(t.marker for t in load_registry() if t.path is not None)
+    ctx = Context(random.Random(scenario.seed ^ FAULT_SEED_SALT), engine.ids, scenario.late_seconds, namespace,
+                  carried)
     rates = {name: rate for name, rate in scenario.faults.items() if rate > 0}
     seq = 0
     for clean in engine.stream():
