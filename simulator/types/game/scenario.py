@@ -8,7 +8,10 @@ from __future__ import annotations
 CATEGORIES = {"slots": ("Slots", "Video Slots"), "live": ("Live Casino", "Game Shows"), "table": ("Table", "Cards")}
 
 
-def generate(ctx, *, game_id: str, title: str, kind: str = "slots", provider: str = "", **want) -> list[dict]:
+def generate(ctx, *, game_id: str | None = None, title: str | None = None, kind: str = "slots",
+             provider: str = "NetEnt", **want) -> list[dict]:
+    game_id = game_id or ctx.new_id("game")
+    title = title or ctx.fake.catch_phrase()
     category, sub = CATEGORIES.get(kind, CATEGORIES["slots"])
     return [{"game_id": game_id, "name": title, "is_live": kind == "live", "category": category, "subcategory": sub,
              "provider": provider, "origin": ctx.origin, "slug": title.lower().replace(" ", "-").replace("'", ""),

@@ -59,8 +59,9 @@ def _event(ctx, session, kind, amount, parts, before, legs, bet_type, odds, **mo
     return out
 
 
-def generate(ctx, *, session: str, bets: tuple[int, int] = (1, 3), **want) -> list[dict]:
+def generate(ctx, *, session: str | None = None, bets: tuple[int, int] = (1, 3), **want) -> list[dict]:
     w, rng = ctx.wallet, ctx.rng
+    session = session or ctx.fake.uuid4()
     least = cents(Decimal(STAKES[0]) / ctx.exchange_rate)
     placed = []
     for _ in range(rng.randint(*bets)):
