@@ -75,6 +75,7 @@ class Accounts:
     bonuses: dict = field(default_factory=dict)  # user_bonus_id -> dict
     bets: dict = field(default_factory=dict)  # ("SPORTSBOOK" | "LOTTERY_V2", bet id) -> dict
     poker: dict = field(default_factory=dict)  # (user_id, game, step, currency) -> approved - rolled back
+    buy_ins: dict = field(default_factory=dict)  # (user_id, game) -> approved - rolled back buy-ins, any currency
     seen: dict = field(default_factory=dict)  # identity -> seq of the payload first accepted under it
     _owned: dict = field(default_factory=dict)  # user_id -> [(table, key)] to forget a departed player
 
@@ -240,14 +241,17 @@ class Accounts:
         if rollback and self.poker.get(key, 0) <= 0:
             return ["poker.rollback_unmatched"], _nothing
         found = []
-        if not rollback and step == "cash_out" and \
-                sum(n for (u, g, s, _), n in self.poker.items() if (u, g, s) == (uid, game, "buy_in")) <= 0:
+        if not rollback and step == "cash_out" and self.buy_ins.get((uid, game), 0) <= 0:
             found.append("poker.cash_out_without_buy_in")
 
         def move():
             if key not in self.poker:
                 self._own(uid, "poker", key)
             self.poker[key] = self.poker.get(key, 0) + (-1 if rollback else 1)
+            if step == "buy_in":
+                if (uid, game) not in self.buy_ins:
+                    self._own(uid, "buy_ins", (uid, game))
+                self.buy_ins[(uid, game)] = self.buy_ins.get((uid, game), 0) + (-1 if rollback else 1)
         return found, move
 
     def _user_balances_update(self, p: Planned):
