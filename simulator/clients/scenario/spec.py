@@ -37,7 +37,8 @@ class Play:
 class Journey:
     """A player's whole life in the feed, not casino rounds alone (the [journey] table; absent: casino only).
 
-    Every player registers (USER_CREATE_V2) and deposits (PAYMENT) first; the rest are chances."""
+    Every player registers (USER_CREATE_V2, or arrives migrated) and deposits (PAYMENT) first; the rest are
+    chances."""
     login: float = 1.0  # LOGIN_V2 as each session starts
     consents: float = 0.5  # USER_CONSENTS_V2 right after registering
     declined: float = 0.05  # a deposit Rejected or Cancelled (the player then tries again)
