@@ -21,7 +21,8 @@ def register(sub) -> None:
     show.add_argument("--namespace", help="id prefix (default: random)")
     show.add_argument("--expected", action="store_true", help="print each message's expected verdict to stderr")
     show.add_argument("--via", choices=["rest", "rabbit", "kafka"], default="rest",
-                      help="the channel the expectations are for (marker faults exist on brokers only)")
+                      help="the channel the stream is for (marker faults exist on brokers only; over "
+                           "rest journeys leave out the brokers-only types)")
     show.add_argument("--scenarios", metavar="DIR", help="another directory of scenario files")
     show.set_defaults(func=run_show)
 
@@ -53,7 +54,7 @@ def run_show(args) -> int:
     from simulator.clients.scenario.stream import new_namespace
 
     sc = load_scenario(args.name, args.scenarios)
-    planned = take(sc, args.count or sc.count, args.namespace or new_namespace())
+    planned = take(sc, args.count or sc.count, args.namespace or new_namespace(), args.via)
     renderer = Renderer(args.via)
     expected = expect_all(planned, args.via)[0] if args.expected else None
     out = sys.stdout.buffer

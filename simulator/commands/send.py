@@ -97,7 +97,7 @@ def run(args) -> int:
         from simulator.clients.scenario.stream import new_namespace
 
         sc = load_scenario(args.scenario, args.scenarios)
-        items = Renderer(args.via).stream(plan(sc, args.namespace or new_namespace()))
+        items = Renderer(args.via).stream(plan(sc, args.namespace or new_namespace(), args.via))
         count = args.count or sc.count
     else:
         items = file_items(args.files, args.type or None, args.restamp)

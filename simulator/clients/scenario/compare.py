@@ -55,13 +55,16 @@ def _shown(valid, rules) -> str:
 def locator(m: dict):
     """Where a stored message is filed: by payload.meta.seq, or for a type whose schema has no `meta`
     (registrations, updates, blocks, consents, balances) by user and type marker, in the order received
-    (a sender keeps one user's messages in order on every channel)."""
+    (a sender keeps one user's messages in order on every channel); a type without a user (GAME) by its
+    id (the planned message's user_id is that id) and marker."""
     payload = m.get("payload")
     meta = payload.get("meta") if isinstance(payload, dict) else None
     if isinstance(meta, dict):
         seq = meta.get("seq")
         return seq if isinstance(seq, int) else None
-    return (m.get("user_id"), m.get("marker")) if m.get("user_id") else None
+    if m.get("user_id"):
+        return m.get("user_id"), m.get("marker")
+    return (m.get("activity_id"), m.get("marker")) if m.get("activity_id") else None  # GAME: by its id
 
 
 def compare_messages(expected: list[Expected], stored: list[dict], report: Report) -> None:

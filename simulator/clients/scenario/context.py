@@ -7,6 +7,7 @@ ids in the run's namespace. Everything random must come from rng and fake, so a 
 """
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,13 @@ class PlayerContext:
     def new_id(self, kind: str) -> str:
         """A fresh id for a kind of thing (payment, bonus ...) unique in the run: "<ns>-payment0000012"."""
         return self._new_id(kind)
+
+    def new_number(self, kind: str) -> int:
+        """A fresh whole number for ids the schema wants as digits or integers (cart_id, ticket_id): the
+        run's namespace hashed to 9 digits, then a counter of 7, so two runs against one ftsim never meet."""
+        n = int(self.new_id(kind)[-7:])
+        run = int.from_bytes(hashlib.blake2b(self.namespace.encode(), digest_size=4).digest()) % 10**9
+        return (run + 1) * 10**7 + n
 
     def meta(self) -> dict:
         """The run's mark for types whose schema has `meta`: the runner finds its messages by it (the stream

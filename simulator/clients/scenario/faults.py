@@ -9,7 +9,8 @@ itself (a rejected bet makes its round's later win a win without a bet).
 Adding a fault is adding a function here with `@fault(...)`; scenarios name it under [faults]. FAULTS are
 the faults of casino traffic, which every scenario can carry; TYPE_FAULTS (`@fault(..., marker=M)`) break
 one of the other types' rules and need a [journey] that sends that type. A fault only lands on a message it
-fits (casino faults on casino events, a payment fault on a PAYMENT); elsewhere the draw leaves it clean.
+fits (casino faults on casino events, a payment fault on a PAYMENT); elsewhere the draw leaves it clean, as
+it does a fault of a brokers-only type on a REST run.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class Context:
     ids: Ids
     late_seconds: tuple[float, float]
     namespace: str = ""
+    carried: frozenset | None = None  # the markers the channel carries (None: every one)
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,8 @@ def wrong_type(ctx: Context, p: Planned) -> list[Planned]:
 
 
 @fault("late", "latency.budget", "the timestamp is seconds behind the send time (beyond the 1 s budget)",
-       stateless=True, eligible=lambda p: p.marker != "USER_BALANCES_UPDATE")  # a late balance is stale too
+       stateless=True,  # a late balance is stale too; a GAME has no timestamp to be late
+       eligible=lambda p: p.marker != "USER_BALANCES_UPDATE" and "timestamp" in p.payload)
 def late(ctx: Context, p: Planned) -> list[Planned]:
     p.late_by = round(ctx.rng.uniform(*ctx.late_seconds), 3)
     return [p]
@@ -222,7 +225,8 @@ def payment_transition(ctx: Context, p: Planned) -> list[Planned]:
 
 
 @fault("login_before_registration", "login.before_registration",
-       "a LOGIN_V2 of a user the platform never registered", stateless=False, marker="LOGIN_V2")
+       "a LOGIN_V2 of a user the platform never registered", stateless=False, marker="LOGIN_V2",
+       eligible=lambda p: p.marker != "GAME")  # the catalogue comes before anyone registered: the rule waits for one
 def login_before_registration(ctx: Context, p: Planned) -> list[Planned]:
     uid = ctx.ids.make("ghost")
     ghost = Planned(0, {"user_id": uid, "timestamp": None, "origin": p.payload.get("origin") or "www.brand.com",
@@ -253,6 +257,56 @@ def balance_key_twice(ctx: Context, p: Planned) -> list[Planned]:
     return [p]
 
 
+@fault("sportsbook_settle_unknown", "sportsbook.settle_unknown", "a sportsbook Settlement (a lost one) for a bet "
+       "never placed", stateless=False, marker="SPORTSBOOK", eligible=lambda p: p.marker == "SPORTSBOOK")
+def sportsbook_settle_unknown(ctx: Context, p: Planned) -> list[Planned]:
+    nothing = Decimal("0.00")
+    return _after(p, _sibling(p, activity_id=ctx.ids.make("sb"), activity_id_reference=ctx.ids.make("nobet"),
+                              type="Settlement", settlement_type="Lost", amount=nothing, wager_amount=nothing,
+                              bonus_wager_amount=nothing, locked_wager_amount=nothing,
+                              balance_before=p.payload["balance_after"]))
+
+
+@fault("sportsbook_odds", "sportsbook.odds", "a sportsbook Bet priced at odds of 1 or less (its Settlement then "
+       "settles a bet never placed)", stateless=True, marker="SPORTSBOOK",
+       eligible=lambda p: p.marker == "SPORTSBOOK" and p.payload.get("type") == "Bet")
+def sportsbook_odds(ctx: Context, p: Planned) -> list[Planned]:
+    p.payload["odds"] = ctx.rng.choice((Decimal("1.00"), Decimal("0.95")))
+    return [p]
+
+
+REGISTERING = ("USER_CREATE_V2", "USER_MIGRATION")
+
+
+@fault("poker_cash_out_without_buy_in", "poker.cash_out_without_buy_in",
+       "a poker cash-out right after the player signed up, before any buy-in", stateless=False,
+       marker="POKER_CASH_GAME_CASH_OUT_V2", eligible=lambda p: p.marker in REGISTERING, channels=BROKERS)
+def poker_cash_out_without_buy_in(ctx: Context, p: Planned) -> list[Planned]:
+    game = ctx.rng.choice(("POKER_CASH_GAME_CASH_OUT_V2", "POKER_TOURNAMENT_CASH_OUT_V2"))
+    cash_out = {"user_id": p.user_id, "timestamp": None, "currency": "EUR", "exchange_rate": Decimal("1"), "status": "Approved"}
+    return _after(p, Planned(0, cash_out, p.user_id, marker=game))
+
+
+@fault("approve_unknown", "migration.approve_unknown", "a USER_MIGRATION_APPROVE of a player who registered "
+       "(never migrated)", stateless=False, marker="USER_MIGRATION_APPROVE", channels=BROKERS,
+       eligible=lambda p: p.marker == "USER_CREATE_V2")
+def approve_unknown(ctx: Context, p: Planned) -> list[Planned]:
+    approval = {k: p.payload[k] for k in ("user_id", "timestamp", "origin")}
+    return _after(p, Planned(0, approval, p.user_id, marker="USER_MIGRATION_APPROVE"))
+
+
+def _cart(p: Planned) -> bool:
+    return p.marker == "CART"
+
+
+@fault("cart_payments_sum", "cart.payments_sum", "a cart whose payments do not add up to what it cost",
+       stateless=True, marker="CART", eligible=_cart, channels=BROKERS)
+def cart_payments_sum(ctx: Context, p: Planned) -> list[Planned]:
+    first = p.payload["payments"][0]
+    p.payload["payments"] = [{**first, "amount": first["amount"] + ctx.rng.choice(EXTRA)}, *p.payload["payments"][1:]]
+    return [p]
+
+
 def _after(p: Planned, other: Planned) -> list[Planned]:
     """p, then the added message; the player's farewell moves to whichever is last."""
     other.farewell, p.farewell = p.farewell, False
@@ -269,8 +323,8 @@ def inject(ctx: Context, rates: dict[str, float], p: Planned) -> list[Planned]:
         edge += rate
         if draw < edge:
             kind = KNOWN[name]
-            if not kind.eligible(p):
-                return [p]
+            if not kind.eligible(p) or (kind.marker and ctx.carried is not None and kind.marker not in ctx.carried):
+                return [p]  # a type fault the channel cannot carry (REST and a brokers-only type) stays out
             out = kind.inject(ctx, p)
             for q in out:
                 if q is not p or kind.stateless or kind.in_place:

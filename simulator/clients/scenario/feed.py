@@ -18,7 +18,7 @@ class Feed:
     def __init__(self, scenario: Scenario, channel: str, namespace: str | None = None, severity=None,
                  latency_budget: float = 1.0):
         self.namespace = namespace or new_namespace()
-        self._planned = plan(scenario, self.namespace)
+        self._planned = plan(scenario, self.namespace, channel)
         oracle = Oracle(channel, latency_budget=latency_budget, keep_departed=4 * scenario.players + 16)
         if severity is not None:
             oracle.severity = severity

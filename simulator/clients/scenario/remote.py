@@ -42,7 +42,8 @@ class Ftsim:
 
     def messages_of_run(self, run: str, expected: int) -> list[dict]:
         """Stored messages whose payload.meta.run is `run`, or (types without `meta`) whose user_id is in
-        the run's namespace ("<run>-..."), oldest first; newest pages are read first."""
+        the run's namespace ("<run>-..."), or (types without a user) whose id is; oldest first; newest pages
+        are read first."""
         found: list[dict] = []
         offset = 0
         users = f"{run}-" if run else None
@@ -55,6 +56,8 @@ class Ftsim:
                         found.append(m)
                 elif users and isinstance(m.get("user_id"), str) and m["user_id"].startswith(users):
                     found.append(m)
+                elif users and m.get("user_id") is None and str(m.get("activity_id") or "").startswith(users):
+                    found.append(m)  # a type without a user (GAME): its own id is in the run's namespace
             offset += self.PAGE
             if offset >= page["total"]:
                 break

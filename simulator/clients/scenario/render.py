@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Iterator
 
 import orjson
 
-from simulator.clients.sender.base import Outgoing
+from simulator.clients.sender.base import Outgoing, route_of
 from simulator.core.timefmt import iso
 from simulator.clients.scenario.planned import Planned
 
@@ -52,8 +52,8 @@ class Renderer:
         return raw
 
     def outgoing(self, p: Planned) -> Outgoing:
-        """Brokers carry p.marker; REST leaves the route to the sender, which serves a marker at its type's
-        method and path (sender.base.route_of)."""
+        """Brokers carry p.marker; over REST a journey's message names its route by its payload (two types
+        share LOTTERY_V2, each at its own path), casino's leaves it to the sender (sender.base.route_of)."""
         marker, headers = p.marker, None
         if p.marker_fault and self.channel != "rest":
             marker = {"lowercase": p.marker.lower()}.get(p.marker_fault)
@@ -66,7 +66,8 @@ class Renderer:
         else:
             status = p.payload.get("status")
             name = f"{p.marker} {status}" if isinstance(status, str) else p.marker
-        return Outgoing(self.body(p), marker, p.user_id, headers, name)
+        route = route_of(p.marker, p.payload) if self.channel == "rest" and not p.casino else None
+        return Outgoing(self.body(p), marker, p.user_id, headers, name, route)
 
     def stream(self, planned: Iterable[Planned]) -> Iterator[Outgoing]:
         """Outgoing messages, each rendered when the sender asks for it."""

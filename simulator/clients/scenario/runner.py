@@ -42,7 +42,7 @@ def run_scenario(scenario: Scenario, *, via: str, ftsim: Ftsim, target: str | No
     before = summary["received"]
     budget = float(summary.get("latency_ms", {}).get("budget", 1000.0)) / 1000
     severity = Severities(ftsim.severities()).of
-    planned = take(scenario, count, namespace)
+    planned = take(scenario, count, namespace, via)
     expected, rounds = expect_all(planned, via, severity, budget)
     channel = open_channel(via, target or ftsim.base, **channel_options)
     started = time.monotonic()

@@ -37,7 +37,8 @@ class Play:
 class Journey:
     """A player's whole life in the feed, not casino rounds alone (the [journey] table; absent: casino only).
 
-    Every player registers (USER_CREATE_V2) and deposits (PAYMENT) first; the rest are chances."""
+    Every player registers (USER_CREATE_V2, or arrives migrated) and deposits (PAYMENT) first; the rest are
+    chances."""
     login: float = 1.0  # LOGIN_V2 as each session starts
     consents: float = 0.5  # USER_CONSENTS_V2 right after registering
     declined: float = 0.05  # a deposit Rejected or Cancelled (the player then tries again)
@@ -46,15 +47,42 @@ class Journey:
     update: float = 0.2  # USER_UPDATE_V2 per session
     withdraw: float = 0.5  # a PAYMENT withdrawal of the real money left when leaving
     block: float = 0.1  # USER_BLOCK_V2 when leaving
-    sportsbook: float = 0.0  # chance a session is on the sportsbook (needs a SPORTSBOOK type with a generator)
+    sportsbook: float = 0.0  # chance a session is on the sportsbook (bets placed, then settled)
+    migration: float = 0.0  # chance a player arrives migrated (USER_MIGRATION, then USER_MIGRATION_APPROVE)
+    tags: float = 0.0  # USER_TAG per session
+    custom: float = 0.0  # CUSTOM (an operator-defined event) per session
+    poker: float = 0.0  # a poker buy-in then cash-out (cash game or tournament), once in a player's life
+    lottery: float = 0.0  # a lottery purchase in the older shape (LOTTERY_V2 at /v1/integration/lottery)
+    lottery_v2: float = 0.0  # a lottery ticket in the lines shape: its Bet, then its Settlement
+    cart: float = 0.0  # a cart checkout (lottery and scratch tickets)
+    catalog: float = 0.0  # chance each game of the library is announced (GAME) as the run starts
+
+    # step -> the types (by name) it sends
+    STEPS = {"login": ("login_v2",), "consents": ("user_consents_v2",), "bonus": ("bonus",),
+             "balances": ("user_balances_update",), "update": ("user_update_v2",), "block": ("user_block_v2",),
+             "sportsbook": ("sportsbook",), "migration": ("user_migration", "user_migration_approve"),
+             "tags": ("user_tags",), "custom": ("custom",), "lottery": ("lottery",), "lottery_v2": ("lottery_v2",),
+             "cart": ("cart",), "catalog": ("game",),
+             "poker": ("poker_cash_game_buy_in_v2", "poker_cash_game_cash_out_v2", "poker_tournament_buy_in_v2",
+                       "poker_tournament_cash_out_v2")}
+
+    @property
+    def type_names(self) -> dict[str, tuple[str, ...]]:
+        """The types this journey can send (casino's rounds aside), by the step that sends them."""
+        out = {"register": ("user_create_v2",), "deposit": ("payment",)}
+        out.update({step: names for step, names in self.STEPS.items() if getattr(self, step) > 0})
+        return out
 
     @property
     def markers(self) -> tuple[str, ...]:
-        """The types this journey can send."""
-        optional = {"LOGIN_V2": self.login, "USER_CONSENTS_V2": self.consents, "BONUS": self.bonus,
-                    "USER_BALANCES_UPDATE": self.balances, "USER_UPDATE_V2": self.update,
-                    "USER_BLOCK_V2": self.block, "SPORTSBOOK": self.sportsbook}
-        return ("USER_CREATE_V2", "PAYMENT", "CASINO") + tuple(m for m, rate in optional.items() if rate > 0)
+        """The type markers this journey can send."""
+        from simulator.contract.registry import load_registry
+
+        types = load_registry().types
+        found = ["USER_CREATE_V2", "PAYMENT", "CASINO"]
+        for names in list(self.type_names.values())[2:]:
+            found += [types[n].marker for n in names if n in types and types[n].marker not in found]
+        return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -117,7 +145,8 @@ def read_scenario(path: Path) -> Scenario:
     return parse_scenario(doc, str(path))
 
 
-def parse_scenario(doc: dict, where: str = "<scenario>") -> Scenario:
+def parse_scenario(doc: dict, where: str = "<scenario>", registry=None) -> Scenario:
+    """registry: the event types a [journey] may use (default: the installed ones)."""
     from simulator.clients.scenario.faults import KNOWN as FAULTS, TYPE_FAULTS  # the registry decides which names are known
 
     def fail(msg: str):
@@ -171,7 +200,7 @@ def parse_scenario(doc: dict, where: str = "<scenario>") -> Scenario:
     if sum(faults.values()) > 1:
         fail(f"faults: the rates add up to {sum(faults.values()):g}; expected at most 1 (one fault per message)")
     late = _range(doc.get("late_seconds", [3, 8]), "late_seconds", fail, float)
-    journey = _journey(doc["journey"], fail) if "journey" in doc else None
+    journey = _journey(doc["journey"], fail, registry) if "journey" in doc else None
     for kind in faults:
         if kind in TYPE_FAULTS and journey is None:
             fail(f"faults.{kind}: a fault of the {TYPE_FAULTS[kind].marker} type needs a [journey] table "
@@ -183,7 +212,7 @@ def parse_scenario(doc: dict, where: str = "<scenario>") -> Scenario:
 _JOURNEY = {f.name for f in fields(Journey)}
 
 
-def _journey(doc, fail) -> Journey:
+def _journey(doc, fail, registry=None) -> Journey:
     if not isinstance(doc, dict):
         fail("journey: expected a table of step = chance")
     for key in doc:
@@ -192,13 +221,12 @@ def _journey(doc, fail) -> Journey:
     journey = Journey(**{k: _chance(v, f"journey.{k}", fail) for k, v in doc.items()})
     from simulator.contract.registry import load_registry
 
-    registry = load_registry()
-    for marker in journey.markers:
-        t = registry.for_marker(marker)
-        if t is None or (marker != "CASINO" and t.generate is None):
-            step = next((k for k in _JOURNEY if marker.lower().startswith(k)), marker)
-            fail(f"journey.{step}: the {marker} type is not installed or offers no scenario generator "
-                 f"(simulator/types/<name>/scenario.py); set it to 0 or add one")
+    types = (registry or load_registry()).types
+    for step, names in journey.type_names.items():
+        for name in names:
+            if name not in types or types[name].generate is None:
+                fail(f"journey.{step}: the {name} type is not installed or offers no scenario generator "
+                     f"(simulator/types/{name}/scenario.py); set it to 0 or add one")
     return journey
 
 

@@ -1,7 +1,8 @@
 """A scenario's full stream: the clean journeys, faults injected, every message numbered.
 
-`plan(scenario, namespace)` is endless and deterministic: the same scenario (seed) and namespace give
-the same messages in the same order. The namespace prefixes every id, so runs never collide in one ftsim.
+`plan(scenario, namespace, channel)` is endless and deterministic: the same scenario (seed), namespace and
+channel give the same messages in the same order. The namespace prefixes every id, so runs never collide in
+one ftsim. The channel matters to journeys only: over REST they leave out the brokers-only types.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import secrets
 from itertools import islice
 from typing import Iterator
 
+from simulator.contract.registry import load_registry
 from simulator.clients.scenario.faults import Context, inject
 from simulator.clients.scenario.journeys import Engine
 from simulator.clients.scenario.lifecycle import JourneyEngine
@@ -23,9 +25,13 @@ def new_namespace() -> str:
     return secrets.token_hex(3)
 
 
-def plan(scenario: Scenario, namespace: str = "") -> Iterator[Planned]:
-    engine = Engine(scenario, namespace) if scenario.journey is None else JourneyEngine(scenario, namespace)
-    ctx = Context(random.Random(scenario.seed ^ FAULT_SEED_SALT), engine.ids, scenario.late_seconds, namespace)
+def plan(scenario: Scenario, namespace: str = "", channel: str | None = None) -> Iterator[Planned]:
+    """channel None: every type (what a broker carries)."""
+    engine = Engine(scenario, namespace) if scenario.journey is None else \
+        JourneyEngine(scenario, namespace, channel)
+    carried = None if channel != "rest" else frozenset(t.marker for t in load_registry() if t.path is not None)
+    ctx = Context(random.Random(scenario.seed ^ FAULT_SEED_SALT), engine.ids, scenario.late_seconds, namespace,
+                  carried)
     rates = {name: rate for name, rate in scenario.faults.items() if rate > 0}
     seq = 0
     for clean in engine.stream():
@@ -44,6 +50,6 @@ def plan(scenario: Scenario, namespace: str = "") -> Iterator[Planned]:
         yield from out
 
 
-def take(scenario: Scenario, count: int, namespace: str = "") -> list[Planned]:
+def take(scenario: Scenario, count: int, namespace: str = "", channel: str | None = None) -> list[Planned]:
     """The first `count` messages of the stream."""
-    return list(islice(plan(scenario, namespace), count))
+    return list(islice(plan(scenario, namespace, channel), count))

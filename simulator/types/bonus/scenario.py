@@ -6,12 +6,15 @@ money) or Forfeited. The journey keeps the wallet and picks the order, which fol
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 KINDS = ("DepositMatch", "FreeMoney", "Cashback")
 
 
 def generate(ctx, *, status: str = "Created", amount=None, bonus: dict | None = None, turned_real=None,
              **want) -> list[dict]:
     if bonus is None:
+        amount = Decimal("10.00") if amount is None else amount  # a test's sample names none
         n = ctx.rng.randint(1, 40)
         bonus = {"user_id": ctx.user_id, "origin": ctx.origin, "user_bonus_id": ctx.new_id("bonus"),
                  "bonus_id": f"offer-{n:03d}", "type": ctx.rng.choice(KINDS), "product": "Casino",

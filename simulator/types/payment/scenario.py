@@ -6,11 +6,16 @@ with its direction so payment.sense stays quiet.
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 PROVIDERS = (("1001", "Skrill"), ("1002", "Trustly"), ("1003", "Visa"), ("1004", "Neteller"))
 KINDS = {"deposit": ("Credit", "deposit_count"), "withdrawal": ("Debit", "withdraw_count")}
 
 
-def generate(ctx, *, kind: str = "deposit", amount, outcome: str = "Approved", count: int = 1, **want) -> list[dict]:
+def generate(ctx, *, kind: str = "deposit", amount=None, outcome: str = "Approved", count: int = 1,
+             **want) -> list[dict]:
+    """Without an amount (a test's sample): 20.00 in the player's currency."""
+    amount = Decimal("20.00") if amount is None else amount
     direction, counter = KINDS[kind]
     vendor_id, vendor_name = ctx.rng.choice(PROVIDERS)
     payment_id = ctx.new_id("payment")
