@@ -33,9 +33,9 @@ from simulator.contract.catalog import DEFAULT_SEVERITIES
 FIXED = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=timezone.utc)
 FULL, FAULTY = "full-journey", "full-journey-faulty"
 # the journeys send every installed type over a broker; over REST, those FT serves at a method and path
-JOURNEY_TYPES = {t.marker for t in load_registry()}
-REST_TYPES = {t.marker for t in load_registry() if t.path is not None}
-JOURNEY_NAMES = {t.name for t in load_registry()}
+JOURNEY_TYPES = {t.marker for t in load_registry() if t.family == "ft"}
+REST_TYPES = {t.marker for t in load_registry() if t.path is not None and t.family == "ft"}
+JOURNEY_NAMES = {t.name for t in load_registry() if t.family == "ft"}
 
 
 def types_of(via) -> set:
@@ -297,7 +297,7 @@ def test_ftsim_judges_a_full_journey_as_expected(via, request, start_server):
     assert {m["marker"] for m in stored} == types_of(via)
     registry = load_registry()  # both LOTTERY_V2 shapes too
     assert {registry.for_marker(m["marker"], m["payload"]).name for m in stored} == \
-        (JOURNEY_NAMES if via != "rest" else {t.name for t in registry if t.path is not None})
+        (JOURNEY_NAMES if via != "rest" else {t.name for t in registry if t.path is not None and t.family == "ft"})
     # nothing flagged but, where the channel was behind, the latency budget (compare.py counts those apart)
     assert all(m["valid"] and {v["rule"] for v in m["violations"]} <= {"latency.budget"} for m in stored)
 

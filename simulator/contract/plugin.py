@@ -123,6 +123,9 @@ class EventType:
     # Part of the integration guide's basic integration (registrations, logins, payments): the checklist's
     # `integration.basic` item holds when each such type arrived valid.
     basic: bool = False
+    # Whose contract it is: "ft" for Fast Track's real-time events (the scenarios' journeys send these);
+    # another name for a neighbouring system's format ftsim also checks ("evenbet", seed 002).
+    family: str = "ft"
     # Scenario traffic for this type (`ftsim scenario`, Locust, the pytest plugin): `generate(ctx, **want)`
     # returns the payloads one step of a player's journey sends, in order, each valid under the strict
     # profile with "timestamp": None (the sender stamps it when the message leaves). ctx is the player as

@@ -33,6 +33,7 @@ class Context:
     late_seconds: tuple[float, float]
     namespace: str = ""
     carried: frozenset | None = None  # the markers the channel carries (None: every one)
+    clean: int = 0  # clean messages offered to inject so far
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ class FaultKind:
     inject: Callable[[Context, Planned], list[Planned]]
     marker: str | None = None  # a type fault: the type whose rule it breaks
     in_place: bool = False  # a history fault that changes the message itself (it carries the fault)
+    # not before this many clean messages: for a fault whose rule depends on what the run saw first, since
+    # concurrent senders (REST workers, Kafka partitions) do not keep the order of different users
+    after: int = 0
 
 
 FAULTS: dict[str, FaultKind] = {}
@@ -54,9 +58,9 @@ KNOWN: dict[str, FaultKind] = {}  # both: what a scenario may name
 
 
 def fault(name: str, rule: str, summary: str, *, stateless: bool, eligible=None, channels=ALL, marker=None,
-          in_place=False):
+          in_place=False, after=0):
     def register(fn):
-        kind = FaultKind(name, rule, summary, stateless, channels, eligible or _any, fn, marker, in_place)
+        kind = FaultKind(name, rule, summary, stateless, channels, eligible or _any, fn, marker, in_place, after)
         (TYPE_FAULTS if marker else FAULTS)[name] = KNOWN[name] = kind
         return fn
     return register
@@ -226,7 +230,7 @@ def payment_transition(ctx: Context, p: Planned) -> list[Planned]:
 
 @fault("login_before_registration", "login.before_registration",
        "a LOGIN_V2 of a user the platform never registered", stateless=False, marker="LOGIN_V2",
-       eligible=lambda p: p.marker != "GAME")  # the catalogue comes before anyone registered: the rule waits for one
+       eligible=lambda p: p.marker != "GAME", after=50)  # the rule waits for a registration judged first
 def login_before_registration(ctx: Context, p: Planned) -> list[Planned]:
     uid = ctx.ids.make("ghost")
     ghost = Planned(0, {"user_id": uid, "timestamp": None, "origin": p.payload.get("origin") or "www.brand.com",
@@ -315,6 +319,7 @@ def _after(p: Planned, other: Planned) -> list[Planned]:
 
 def inject(ctx: Context, rates: dict[str, float], p: Planned) -> list[Planned]:
     """At most one fault per clean message: one draw against the scenario's rates, in their order."""
+    ctx.clean += 1
     if not rates:
         return [p]
     draw = ctx.rng.random()
@@ -323,7 +328,8 @@ def inject(ctx: Context, rates: dict[str, float], p: Planned) -> list[Planned]:
         edge += rate
         if draw < edge:
             kind = KNOWN[name]
-            if not kind.eligible(p) or (kind.marker and ctx.carried is not None and kind.marker not in ctx.carried):
+            if not kind.eligible(p) or ctx.clean <= kind.after or (
+                    kind.marker and ctx.carried is not None and kind.marker not in ctx.carried):
                 return [p]  # a type fault the channel cannot carry (REST and a brokers-only type) stays out
             out = kind.inject(ctx, p)
             for q in out:
