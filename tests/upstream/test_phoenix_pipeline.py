@@ -25,7 +25,11 @@ def problems(ftsim, rule: str) -> list[dict]:
     return api(ftsim, f"/api/pipeline?verdict=problem&rule={rule}&limit=1000")["inputs"]
 
 
-def test_the_correct_adapter_gives_a_clean_pipeline_over_thousands_of_callbacks(ftsim, adapter):
+def test_the_correct_adapter_gives_a_clean_pipeline_over_thousands_of_callbacks(start_server, adapter):
+    # Flat out, a loaded machine can take more than the 1 s budget to carry a callback through, and concurrent
+    # players' callbacks overtake each other: what is judged here is the pairing (latency and order have tests
+    # of their own, the `late` bug switch among them).
+    ftsim = start_server(pipeline_grace=10, severity=["pipeline.latency=off", "pipeline.order=off"])
     done, found = run(ftsim, adapter, count=1500)
     s = found["summary"]
     assert done.returncode == 0, done.stdout + done.stderr
