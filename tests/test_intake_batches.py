@@ -148,3 +148,31 @@ def test_a_process_killed_while_checkpointing_keeps_every_batch_it_returned(tmp_
         stored = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert stored >= 50 * returned and stored % 50 == 0
+
+
+def test_a_caller_of_one_judges_the_stateless_part_before_it_takes_the_lock(make_settings, monkeypatch):
+    """REST threads parse, validate and run the stateless rules outside intake's lock; a bug there is still
+    that message's own ftsim.internal verdict, and the others are judged."""
+    from simulator.contract import rules
+
+    rt = Runtime(make_settings(db=":memory:", severity=["latency.budget=off"]))
+    held = []
+
+    def probe(facts):
+        held.append(rt.intake._lock.locked())
+        if facts.payload.get("activity_id") == "bad":
+            raise KeyError("a bug")
+        return ()
+
+    monkeypatch.setattr(rules, "RULES", rules.RULES + [probe])
+    try:
+        ok = rt.intake.one(Envelope("rest", json.dumps(casino_event(activity_id="fine")).encode(), "CASINO"))
+        bad = rt.intake.one(Envelope("rest", json.dumps(casino_event(activity_id="bad")).encode(), "CASINO"))
+        assert held == [False, False]
+        assert ok.valid and ok.id and not bad.valid and bad.id
+        assert [v.rule for v in bad.violations] == ["ftsim.internal"] and "KeyError" in bad.violations[0].message
+        rt.intake.judge([Envelope("rabbit", json.dumps(casino_event()).encode(), "CASINO")])
+        assert held[-1] is True  # a batch from a broker is judged whole under the lock, as before
+        assert rt.store.counts()["received"] == 3
+    finally:
+        rt.close()
