@@ -1,4 +1,4 @@
-"""A batch judges exactly as its messages one at a time would: what casino's ledger and the player registry
+"""Batches judge exactly as their messages one at a time would: what casino's ledger and the player registry
 keep per transaction (rows written once before the commit, a registered user remembered) changes cost, not
 verdicts. And SQLite's WAL is checkpointed by a thread of its own without losing a commit.
 
@@ -73,6 +73,7 @@ def judged(db: str, make_settings, batches: list[list[tuple[str, dict]]]):
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_one_batch_judges_and_keeps_what_one_message_a_batch_does(backend, make_settings, tmp_path, request):
+    """One message a batch, then the same feed in two batches."""
     items = feed()
     if backend == "sqlite":
         alone_db, together_db = str(tmp_path / "alone.db"), str(tmp_path / "together.db")
@@ -85,7 +86,8 @@ def test_one_batch_judges_and_keeps_what_one_message_a_batch_does(backend, make_
         rt.store.clear()
         rt.close()
         together_db = alone_db
-    together = judged(together_db, make_settings, [items])
+    # two batches: the second's prefetch finds the rounds and activities the first stored
+    together = judged(together_db, make_settings, [items[:7], items[7:]])
     assert together[0] == alone[0]
     assert together[1] == alone[1] and together[2] == alone[2]
     assert together[3] == alone[3]
