@@ -42,10 +42,11 @@ def _text(payload: dict | None, key: str) -> str | None:
 
 class _Waiter:
     """A caller of Intake.one waiting for its verdict, or for its turn to lead."""
-    __slots__ = ("envelope", "verdict", "error", "done", "wake")
+    __slots__ = ("envelope", "verdict", "error", "done", "wake", "stateless")
 
-    def __init__(self, envelope: Envelope):
+    def __init__(self, envelope: Envelope, stateless):
         self.envelope, self.verdict, self.error, self.done = envelope, None, None, False
+        self.stateless = stateless  # what Intake.stateless found, judged by the caller before it queued
         self.wake = threading.Lock()
         self.wake.acquire()  # released once: when its message is judged, or when it is made leader
 
@@ -84,7 +85,9 @@ class Intake:
         Group commit: concurrent callers (REST threads) share transactions. The first caller leads: it
         judges everything queued as one batch, wakes each caller with its own verdict, repeats until its
         own message is done, then hands the lead to the oldest caller still queued."""
-        me = _Waiter(envelope)
+        # The part that needs no history is judged here, in the caller's thread and outside every lock: while
+        # a leader waits for SQLite (which runs without the GIL), the other callers get on with theirs.
+        me = _Waiter(envelope, self._stateless_or_error(envelope))
         with self._queue_lock:
             self._queue.append(me)
             lead = not self._leading
@@ -112,7 +115,8 @@ class Intake:
         results = [(None, RuntimeError("intake stopped before judging this message"))] * len(batch)
         try:
             try:
-                results = [(v, None) for v in self.judge([w.envelope for w in batch])]
+                results = [(v, None) for v in self.judge([w.envelope for w in batch],
+                                                         stateless=[w.stateless for w in batch])]
             except StoreError as exc:  # the store failed, not a message: every caller gets the error
                 results = [(None, exc)] * len(batch)
             except Exception:  # a message tripped a bug: one at a time, so only that caller fails
@@ -129,13 +133,16 @@ class Intake:
         except Exception as exc:
             return None, exc
 
-    def judge(self, envelopes: Iterable[Envelope]) -> list[Verdict]:
-        """Judge and store a batch in one transaction. Raises StoreError when nothing was committed."""
+    def judge(self, envelopes: Iterable[Envelope], *, stateless: list | None = None) -> list[Verdict]:
+        """Judge and store a batch in one transaction. Raises StoreError when nothing was committed.
+
+        stateless: what `stateless` found for each envelope, when the caller judged that part already."""
         envelopes = list(envelopes)
+        pre = stateless if stateless is not None else [None] * len(envelopes)
         with self._lock:
             try:
                 with self.store.batch() as tx:
-                    verdicts = [self._judge_one(tx, e) for e in envelopes]
+                    verdicts = [self._judge_one(tx, e, p) for e, p in zip(envelopes, pre)]
             except StoreError:
                 raise
             except Exception:  # storing tripped a bug (judging bugs are caught per message): one at a time
@@ -168,13 +175,13 @@ class Intake:
                 return self._record(tx, env, None, None, None, found,
                                     not _has_error(found), False)
 
-    def _judge_one(self, tx, env: Envelope) -> Verdict:
+    def _judge_one(self, tx, env: Envelope, pre=None) -> Verdict:
         if env.maybe_redelivered and env.delivery_key:
             prior = tx.delivery(env.delivery_key)
             if prior is not None:  # stored before a crash or lost ack: the verdict stands, counted once
                 return prior
         try:
-            payload, event_type, timestamp, found, plans, remember = self._examine(tx, env)
+            payload, event_type, timestamp, found, plans, remember = self._examine(tx, env, pre)
         except StoreError:
             raise
         except Exception as exc:  # a bug in ftsim: this message gets a verdict that says so, the batch goes on
@@ -203,9 +210,10 @@ class Intake:
                                env.delivery_key)
         return Verdict(tx.add_message(record), valid, found, duplicate, record.event)
 
-    def _examine(self, tx, env: Envelope):
-        """Everything that judges and nothing that writes, so a bug here leaves the transaction untouched:
-        (payload, type, timestamp, violations, [(book, plan)] to apply, (identity, digest) to remember)."""
+    def stateless(self, env: Envelope):
+        """Everything that needs no history, no store and no lock: (payload, type, timestamp, violations
+        with severities, Facts or None when the books are not to be asked). The same for a message whenever
+        and wherever it is called: receipt time is the envelope's."""
         found: list[Violation] = []
         payload, problems = parse(env.raw)
         if env.type_name is not None:
@@ -217,31 +225,46 @@ class Intake:
             found.append(Violation("transport.type", "", f"{env.channel}: expected the type marker "
                                    f"{self.markers} ({_MARKER_WHERE.get(env.channel, 'type')}), got {got}"))
         found += problems
-        timestamp = remember = None
-        plans: list = []
+        timestamp = facts = None
         if payload is not None and event_type is not None:
             found += self.validators[event_type.name].violations(payload)
             timestamp = parse_rfc3339(payload.get("timestamp"))
             facts = Facts(payload, event_type, env.received_at, timestamp, self.latency_budget,
                           self.amount_tolerance, self.profile)
             found += rules.check(facts)
-            found = self.severities.stamp(found)
-            book = event_type.book
-            # An event that is already an error never reaches its book: it changes no state.
-            if not _has_error(found):
-                seen = self._seen_before(tx, event_type, payload)
-                if seen is not None:
-                    found += self.severities.stamp(seen[0])
-                    remember, book = seen[1], (None if seen[0] else book)
-                for judge in ((book,) if book is not None else ()) + self.registry.shared:
-                    more, plan = judge.judge(tx, facts)
-                    found += self.severities.stamp(more)
-                    if plan is not None:
-                        plans.append((judge, plan))
-        else:
-            found = self.severities.stamp(found)
-        return payload, event_type, timestamp, found, plans, remember
+        return payload, event_type, timestamp, self.severities.stamp(found), facts
 
+    def _stateless_or_error(self, env: Envelope):
+        try:
+            return self.stateless(env)
+        except Exception as exc:  # raised again where _judge_one turns it into this message's verdict
+            return _Failed(exc)
+
+    def _examine(self, tx, env: Envelope, pre=None):
+        """Everything that judges and nothing that writes, so a bug here leaves the transaction untouched:
+        (payload, type, timestamp, violations, [(book, plan)] to apply, (identity, digest) to remember).
+        pre: what `stateless` found for env, if it was judged before."""
+        if pre is None:
+            pre = self.stateless(env)
+        elif isinstance(pre, _Failed):
+            raise pre.exc
+        payload, event_type, timestamp, found, facts = pre
+        found = list(found)
+        remember = None
+        plans: list = []
+        # An event that is already an error never reaches its book: it changes no state.
+        if facts is not None and not _has_error(found):
+            book = event_type.book
+            seen = self._seen_before(tx, event_type, payload)
+            if seen is not None:
+                found += self.severities.stamp(seen[0])
+                remember, book = seen[1], (None if seen[0] else book)
+            for judge in ((book,) if book is not None else ()) + self.registry.shared:
+                more, plan = judge.judge(tx, facts)
+                found += self.severities.stamp(more)
+                if plan is not None:
+                    plans.append((judge, plan))
+        return payload, event_type, timestamp, found, plans, remember
 
     @staticmethod
     def _seen_before(tx, event_type, payload) -> tuple[list[Violation], tuple | None] | None:
@@ -262,6 +285,14 @@ class Intake:
         return [Violation("activity.duplicate", where, f"{event_type.marker} {key} was already received with a "
                                                        f"different payload; expected a unique id per event (or "
                                                        f"the same payload for a retry)")], None
+
+
+class _Failed:
+    """Intake.stateless raised for a message: kept until its turn, when it becomes ftsim.internal."""
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: Exception):
+        self.exc = exc
 
 
 def _internal(env: Envelope, exc: Exception) -> Violation:

@@ -56,7 +56,9 @@ class State(Protocol):
     # For a type's own Tables: a statement with ? placeholders, a counter of states by kind (kept in the
     # same transaction), and a dictionary the type may cache in for the length of the transaction.
     def execute(self, sql: str, args: tuple = ()) -> Any: ...
+    def executemany(self, sql: str, rows: Iterable[tuple]) -> None: ...
     def count_state(self, kind: str, old: str | None, new: str) -> None: ...
+    def before_commit(self, fn: Callable[["State"], None]) -> None: ...  # once, before the commit
     scratch: dict
 
 

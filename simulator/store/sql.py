@@ -138,6 +138,7 @@ class SQLStore(OperatorCalls):
                 self._begin(conn)
                 tx = _Tx(self, conn.cursor())
                 yield tx
+                tx.flush()
                 tx.found_again()
                 tx.deltas.write(tx._cur, self._q)
                 conn.commit()
@@ -511,6 +512,7 @@ class _Tx:
         self.deltas = tally.Deltas()
         self._found: set[str] = set()  # activity ids delivered valid in this transaction
         self.scratch: dict = {}  # what a type's book caches for the length of this transaction
+        self._flushes: list = []  # what a book writes once per transaction, just before the commit
         self._q = q = store._q
         self._ins_message = q(
             "INSERT INTO messages (channel, received_at, marker, raw, source, event, activity_id, user_id, "
@@ -545,9 +547,23 @@ class _Tx:
         self._cur.execute(self._q(sql), args)
         return self._cur
 
+    def executemany(self, sql: str, rows) -> None:
+        """One statement of a type's own tables for many rows (? placeholders), in this transaction."""
+        self._cur.executemany(self._q(sql), rows)
+
     def count_state(self, kind: str, old: str | None, new: str) -> None:
         """One of a type's things moved from state `old` (None: it is new) to `new`: counted at commit."""
         self.deltas.state(kind, old, new)
+
+    def before_commit(self, fn) -> None:
+        """Run fn(tx) once, after the last message and before the commit: a book that keeps its rows in
+        `scratch` for the batch writes them here, one statement per row rather than one per event."""
+        self._flushes.append(fn)
+
+    def flush(self) -> None:
+        flushes, self._flushes = self._flushes, []
+        for fn in flushes:
+            fn(self)
 
     def delivery(self, delivery_key):
         self._cur.execute(self._sel_delivery, (delivery_key,))

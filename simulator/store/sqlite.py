@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from urllib.parse import quote
 
 from simulator.core.errors import StoreError
+from simulator.store.checkpoint import SAFETY_PAGES, Checkpointer
 from simulator.store.sql import SQLStore
 
 SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
@@ -42,8 +43,11 @@ class SQLiteStore(SQLStore):
             # SQLite would replay that WAL's pages onto the new, empty file: a corrupt database.
             raise StoreError(f"store: {path} is missing but {path}-wal, left from the database that was there, "
                              f"is not; move {path}-wal away (or delete it) and start again")
+        self._checkpointer = None
         super().__init__(tables)
         if not self._memory:
+            self._writer.execute(f"PRAGMA wal_autocheckpoint = {SAFETY_PAGES}")
+            self._checkpointer = Checkpointer(lambda: self._connect(create=False))
             # The WAL holds commits not yet checkpointed: deleting it loses them as surely as the file.
             self._identity = {path: self._stat(path)}
             if os.path.exists(path + "-wal"):  # it is, in WAL mode, from the first read on
@@ -80,6 +84,8 @@ class SQLiteStore(SQLStore):
             else:
                 if now != seen:
                     self._fail(f"the database file {path} was replaced by another file while ftsim ran", path)
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
 
     def _fail(self, what: str, path: str):
         if path == self.path:
@@ -131,5 +137,7 @@ class SQLiteStore(SQLStore):
         yield conn
 
     def close(self):
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         with self._write_lock:
             self._writer.close()

@@ -65,7 +65,17 @@ def by_user_and_time(payload: dict) -> str | None:
 
 
 def known(tx, uid: str) -> bool:
-    return tx.get(USER, uid) is not None
+    """Asked for every event of every type; a user once registered stays so, so within one transaction a
+    yes is remembered (a no is asked again: a registration later in the batch may change it)."""
+    seen = tx.scratch.get("players.known")
+    if seen is None:
+        seen = tx.scratch["players.known"] = set()
+    if uid in seen:
+        return True
+    if tx.get(USER, uid) is None:
+        return False
+    seen.add(uid)
+    return True
 
 
 def bump_run(tx, what: str) -> None:
