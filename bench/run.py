@@ -207,6 +207,7 @@ class Spec:
     label: str = "now"
     full: bool = True
     count: int | None = None  # broker messages; None: --broker-count
+    flags: tuple[str, ...] = ()  # extra `ftsim serve` flags (--before-normal: --durability normal)
 
 
 def bench_rest(work: Path, args, spec: Spec = Spec()) -> Row:
@@ -218,7 +219,7 @@ def bench_rest(work: Path, args, spec: Spec = Spec()) -> Row:
             wait_port(raw_port)
             raw, raw_elapsed = load.blast("127.0.0.1", raw_port, items, connections=args.connections,
                                           seconds=args.rest_seconds, path="/v1/integration/casino")
-    ftsim = Ftsim(work, f"rest-{spec.scenario}-{spec.label}", code=spec.code)
+    ftsim = Ftsim(work, f"rest-{spec.scenario}-{spec.label}", *spec.flags, code=spec.code)
     p50 = p99 = None
     with ftsim.running():
         full, elapsed = load.blast("127.0.0.1", ftsim.port, items, connections=args.connections,
@@ -266,7 +267,7 @@ def bench_rabbit(work: Path, args, spec: Spec = Spec()) -> Row:
              "--no-confirm", "--count", str(n), scenario=spec.scenario)
         raw_rate = raw_consume(work, "rabbit", args.rabbit, q_raw, n) if spec.full else 0.0
         ftsim = Ftsim(work, f"rabbit-{spec.scenario}-{spec.label}", "--rabbit", args.rabbit,
-                      "--rabbit-queue", q_ftsim, code=spec.code)
+                      "--rabbit-queue", q_ftsim, *spec.flags, code=spec.code)
         p50 = p99 = None
         with ftsim.running():
             done = ftsim.wait_received(n, timeout=args.timeout)
@@ -316,7 +317,7 @@ def bench_kafka(work: Path, args, spec: Spec = Spec()) -> Row:
              scenario=spec.scenario)
         raw_rate = raw_consume(work, "kafka", bootstrap, topic, n) if spec.full else 0.0
         ftsim = Ftsim(work, f"kafka-{spec.scenario}-{spec.label}", "--kafka", bootstrap, "--kafka-topic", topic,
-                      "--kafka-group", f"ftsim-{topic}", code=spec.code)
+                      "--kafka-group", f"ftsim-{topic}", *spec.flags, code=spec.code)
         p50 = p99 = None
         with ftsim.running():
             done = ftsim.wait_received(n, timeout=args.timeout)
@@ -376,17 +377,27 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines + (["notes:"] + notes if notes else []))
 
 
-def before_table(now: dict[str, list[float]], then: dict[str, list[float]], ref: str) -> str:
+def before_table(now: dict[str, list[float]], then: dict[str, list[float]], ref: str,
+                 normal: dict[str, list[float]]) -> str:
     """Casino msg/s of this tree against `ref`'s, median of the alternating runs; the issue's bar is a drop
-    of at most 10%."""
+    of at most 10%. With --before-normal also this tree at `--durability normal`, which separates the
+    durability choice (a deliberate cost) from the rest of the change."""
     head = f"{'channel':<8} {'runs':>4} {'now msg/s':>10} {f'{ref} msg/s':>16} {'now/before':>11}  within 10%"
+    if normal:
+        head += f"  {'now normal msg/s':>16} {'normal/before':>14}"
     lines = [head, "-" * len(head)]
     for channel in now:
         a, b = statistics.median(now[channel]), statistics.median(then[channel])
         ratio = a / b if b else 0.0
-        each = ", ".join(f"{x:,.0f}/{y:,.0f}" for x, y in zip(now[channel], then[channel]))
-        lines.append(f"{channel:<8} {len(now[channel]):>4} {a:>10,.0f} {b:>16,.0f} {ratio:>11.2f}  "
-                     f"{'yes' if ratio >= 0.9 else 'NO'}   (each run now/before: {each})")
+        line = f"{channel:<8} {len(now[channel]):>4} {a:>10,.0f} {b:>16,.0f} {ratio:>11.2f}  {'yes' if ratio >= 0.9 else 'NO':<10}"
+        if normal:
+            c = statistics.median(normal[channel])
+            line += f"  {c:>16,.0f} {c / b if b else 0.0:>14.2f}"
+        lines.append(line)
+    for channel in now:
+        runs = zip(now[channel], then[channel], normal.get(channel, [None] * len(now[channel])))
+        lines.append(f"  {channel} each run now/{ref}{'/normal' if normal else ''}: " + ", ".join(
+            f"{x:,.0f}/{y:,.0f}" + (f"/{z:,.0f}" if z is not None else "") for x, y, z in runs))
     return "\n".join(lines)
 
 
@@ -458,6 +469,8 @@ def main(argv=None) -> int:
     p.add_argument("--rabbit", default="amqp://guest:guest@127.0.0.1:5672/%2F")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for a channel to drain")
     p.add_argument("--before", metavar="REF", help="also run the casino measurement on REF's code and print now/before")
+    p.add_argument("--before-normal", action="store_true",
+                   help="with --before, also this tree at --durability normal (REF predates synchronous=FULL)")
     p.add_argument("--repeat", type=int, default=1,
                    help="casino runs per channel and code with --before, alternating; medians printed (1)")
     p.add_argument("--no-durability", action="store_true", help="skip the durability cost")
@@ -480,6 +493,7 @@ def main(argv=None) -> int:
     rows, extra = [], []
     now: dict[str, list[float]] = {}
     then: dict[str, list[float]] = {}
+    normal: dict[str, list[float]] = {}
     runners = {"rest": bench_rest, "rabbit": bench_rabbit, "kafka": bench_kafka}
     channels = [c.strip() for c in args.channels.split(",") if c.strip()]
     try:
@@ -499,6 +513,13 @@ def main(argv=None) -> int:
                     print(f"  {name} steady on {args.before} done in {time.monotonic() - t:.0f} s: "
                           f"{row.rate:,.0f} msg/s{'; ' + row.note if row.note.startswith('failed') else ''}",
                           flush=True)
+                if old and args.before_normal:
+                    t = time.monotonic()
+                    row = _guarded(name, runners[name], work, args,
+                                   Spec(label="normal", full=False, flags=("--durability", "normal")))
+                    normal.setdefault(name, []).append(row.rate)
+                    print(f"  {name} steady --durability normal done in {time.monotonic() - t:.0f} s: "
+                          f"{row.rate:,.0f} msg/s", flush=True)
         if args.mixed_count:
             for name in channels:
                 t = time.monotonic()
@@ -524,14 +545,14 @@ def main(argv=None) -> int:
     if then:
         print()
         print(f"casino against {args.before} (the same measurement on that commit's code, this tree's senders):")
-        print(before_table(now, then, args.before))
+        print(before_table(now, then, args.before, normal))
     for block in extra:
         print()
         print(block)
     print(f"\ntotal {time.monotonic() - started:.0f} s")
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": [{**asdict(r), "ratio": r.ratio} for r in rows],
-                                               "now": now, "before": then, "extra": extra}, indent=2,
+                                               "now": now, "before": then, "now_normal": normal, "extra": extra}, indent=2,
                                               default=str))
     return 0
 
