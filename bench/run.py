@@ -1,11 +1,12 @@
 """ftsim's benchmark: each channel end to end against its raw ceiling, measured in the same run.
 
-    python bench/run.py                      # REST, RabbitMQ and Kafka; under 5 minutes on 2 cores
+    python bench/run.py                      # everything below but --before and --long; about 3 minutes on 2 cores
     python bench/run.py --channels rabbit    # one channel
-    python bench/run.py --long               # + memory flatness: peak RSS after 1,000,000 messages vs 100,000
+    python bench/run.py --before 440da1b     # + the casino runs on that commit's code: now/before per channel
+    python bench/run.py --long               # + peak RSS after 1,000,000 messages vs 100,000, readers at 1,000,000
 
 For each channel it starts `ftsim serve` as its own process (a fresh SQLite file, as a user runs it) and
-pushes the `steady` scenario through it:
+pushes the `steady` scenario (casino) through it:
   REST    the lean load generator (bench/load.py) posts for --rest-seconds over 16 keep-alive connections;
           every 200 is a message judged and stored. Raw ceiling: bench/raw_rest.py, the same server stack
           (simulator.httpserver) answering 200 without intake, under the same load.
@@ -18,6 +19,16 @@ counted, for either side). Preloaded messages wait in the queue by construction,
 switched off (`--severity latency.budget=off`); ftsim still measures every message's latency. Intake
 latency (event timestamp, stamped by the sender, to ftsim's receipt: ftsim's own latency_ms) is then
 measured in a second, paced phase at --paced-rate for 3 seconds. Peak RSS is the ftsim process's VmHWM.
+
+Then, on the same channels:
+  mixed   the `full-journey` scenario (every event type the journeys send, each REST message at its own
+          type's method and path, the brokers by marker), msg/s judged and stored, next to casino's.
+  --before REF  the same casino runs with `ftsim serve` from REF's tree (git archive into the work dir,
+          the same venv, PYTHONPATH pointing at it; this tree's load generators and senders), alternating
+          with this tree's --repeat times; medians and now/before per channel. --before-normal adds this
+          tree at `--durability normal`, for a REF from before synchronous=FULL was the default.
+  durability  bench/durability.py's measurement: intake on a SQLite file, full vs normal, by batch size.
+  readers  bench/scale.py in its own process: summary, page, reports at 100,000 messages (1,000,000 with --long).
 Nothing here is asserted: the targets are printed next to the measurements.
 """
 from __future__ import annotations
