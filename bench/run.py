@@ -230,7 +230,7 @@ def bench_rest(work: Path, args, spec: Spec = Spec()) -> Row:
             wait_port(raw_port)
             raw, raw_elapsed = load.blast("127.0.0.1", raw_port, items, connections=args.connections,
                                           seconds=args.rest_seconds, path="/v1/integration/casino")
-    ftsim = Ftsim(work, f"rest-{spec.scenario}-{spec.label}", *spec.flags, code=spec.code)
+    ftsim = Ftsim(work, f"rest-{spec.scenario}-{spec.label}-{uuid.uuid4().hex[:6]}", *spec.flags, code=spec.code)
     p50 = p99 = None
     with ftsim.running():
         full, elapsed = load.blast("127.0.0.1", ftsim.port, items, connections=args.connections,
@@ -277,7 +277,7 @@ def bench_rabbit(work: Path, args, spec: Spec = Spec()) -> Row:
         send(work, "--via", "rabbit", "--target", args.rabbit, "--exchange", exchange, "--queue", "",
              "--no-confirm", "--count", str(n), scenario=spec.scenario)
         raw_rate = raw_consume(work, "rabbit", args.rabbit, q_raw, n) if spec.full else 0.0
-        ftsim = Ftsim(work, f"rabbit-{spec.scenario}-{spec.label}", "--rabbit", args.rabbit,
+        ftsim = Ftsim(work, f"rabbit-{spec.scenario}-{spec.label}-{tag}", "--rabbit", args.rabbit,
                       "--rabbit-queue", q_ftsim, *spec.flags, code=spec.code)
         p50 = p99 = None
         with ftsim.running():
@@ -327,7 +327,7 @@ def bench_kafka(work: Path, args, spec: Spec = Spec()) -> Row:
         send(work, "--via", "kafka", "--target", bootstrap, "--topic", topic, "--count", str(n),
              scenario=spec.scenario)
         raw_rate = raw_consume(work, "kafka", bootstrap, topic, n) if spec.full else 0.0
-        ftsim = Ftsim(work, f"kafka-{spec.scenario}-{spec.label}", "--kafka", bootstrap, "--kafka-topic", topic,
+        ftsim = Ftsim(work, f"kafka-{spec.scenario}-{spec.label}-{topic[6:]}", "--kafka", bootstrap, "--kafka-topic", topic,
                       "--kafka-group", f"ftsim-{topic}", *spec.flags, code=spec.code)
         p50 = p99 = None
         with ftsim.running():
