@@ -16,17 +16,23 @@ from itertools import islice
 
 from simulator.clients.scenario import load_scenario, plan
 from simulator.clients.scenario.render import dumps
+from simulator.clients.sender.base import route_of
 
 PLACEHOLDER = "@@timestamp@@"
 
 
-def templates(scenario_name: str, count: int, namespace: str) -> list[tuple[str, bytes, bytes]]:
-    """(user_id, body before the timestamp, body after it) for `count` messages of the scenario."""
-    out = []
+def templates(scenario_name: str, count: int, namespace: str) -> list[tuple[str, bytes, bytes, tuple[str, str]]]:
+    """(user_id, body before the timestamp, body after it, (method, path)) for `count` messages of the
+    scenario. A type without a timestamp field gets none (adding one would make it an unknown field), and
+    each message goes to its own type's route, as the sender sends it."""
+    out, routes = [], {}
     for p in islice(plan(load_scenario(scenario_name), namespace), count):
-        raw = dumps({**p.payload, "timestamp": PLACEHOLDER})
-        head, _, tail = raw.partition(PLACEHOLDER.encode())
-        out.append((p.user_id, head, tail))
+        route = routes.get(p.marker) or routes.setdefault(p.marker, route_of(p.marker, p.payload))
+        if "timestamp" in p.payload:
+            head, _, tail = dumps({**p.payload, "timestamp": PLACEHOLDER}).partition(PLACEHOLDER.encode())
+        else:
+            head, tail = dumps(p.payload), None
+        out.append((p.user_id, head, tail, route))
     return out
 
 
@@ -79,20 +85,23 @@ def _read_response(sock: socket.socket, buf: bytearray) -> tuple[int, bool]:
 
 
 def _worker(host, port, path, items, deadline, result: Result, rate_per_conn: float | None):
-    prefix = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-              f"Content-Length: ").encode()
+    prefixes: dict = {}
     sock = None
     buf = bytearray()
     lat, ok, errors, statuses = [], 0, 0, {}
     started = time.monotonic()
-    for n, (_, head, tail) in enumerate(items):
+    for n, (_, head, tail, route) in enumerate(items):
         if rate_per_conn:
             delay = started + n / rate_per_conn - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
         if time.monotonic() >= deadline:
             break
-        body = head + stamp() + tail
+        body = head if tail is None else head + stamp() + tail
+        method, to = ("POST", path) if path else route
+        prefix = prefixes.get((method, to)) or prefixes.setdefault((method, to), (
+            f"{method} {to} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: ").encode())
         request = prefix + str(len(body)).encode() + b"\r\n\r\n" + body
         t0 = time.perf_counter()
         try:
@@ -126,8 +135,9 @@ def _worker(host, port, path, items, deadline, result: Result, rate_per_conn: fl
 
 
 def blast(url_host: str, port: int, items, *, connections: int = 16, seconds: float = 8.0,
-          rate: float | None = None, path: str = "/v1/integration/casino") -> tuple[Result, float]:
-    """POST the items over `connections` keep-alive sockets until done or `seconds` pass; (result, elapsed)."""
+          rate: float | None = None, path: str | None = None) -> tuple[Result, float]:
+    """Send the items over `connections` keep-alive sockets until done or `seconds` pass; (result, elapsed).
+    Each goes to its own route, or all are POSTed to `path` when one is given (the raw ceiling has one)."""
     shards: list[list] = [[] for _ in range(connections)]
     for item in items:
         shards[hash(item[0]) % connections].append(item)

@@ -64,6 +64,7 @@ class Intake:
         self.profile = profile
         self.validators = {t.name: make_validator(t, profile, engine) for t in registry}
         self.markers = ", ".join(registry.markers())
+        self.shared = tuple(book for book in registry.shared if not _switched_off(book, severities))
         self._lock = threading.Lock()  # one judge at a time: the ledger reads what the last one wrote
         self._subscribers: list[Callable[[list[Verdict]], None]] = []
         self._watchers: list[Callable[[list[Envelope], list[Verdict]], None]] = []
@@ -259,7 +260,7 @@ class Intake:
             if seen is not None:
                 found += self.severities.stamp(seen[0])
                 remember, book = seen[1], (None if seen[0] else book)
-            for judge in ((book,) if book is not None else ()) + self.registry.shared:
+            for judge in ((book,) if book is not None else ()) + self.shared:
                 more, plan = judge.judge(tx, facts)
                 found += self.severities.stamp(more)
                 if plan is not None:
@@ -303,6 +304,13 @@ def _internal(env: Envelope, exc: Exception) -> Violation:
     return Violation("ftsim.internal", "", f"ftsim could not judge this message: a bug in ftsim, not "
                                            f"necessarily in the message ({type(exc).__name__}, incident "
                                            f"{incident} in ftsim's log); please report it")
+
+def _switched_off(book, severities: Severities) -> bool:
+    """A book that declares `reports_only` (the rules it can report; it changes no state) and whose rules
+    are all off would judge for nothing."""
+    rules_of = getattr(book, "reports_only", None)
+    return bool(rules_of) and all(severities.of(r) == "off" for r in rules_of)
+
 
 def _has_error(found: list[Violation]) -> bool:
     return any(v.severity == "error" for v in found)
