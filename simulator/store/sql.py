@@ -10,6 +10,8 @@ import json
 import threading
 from contextlib import contextmanager
 
+import orjson
+
 from simulator.core.envelope import Verdict
 from simulator.core.errors import StoreError
 from simulator.core.timefmt import iso
@@ -540,7 +542,7 @@ class _Tx:
 
     def put(self, kind: str, key: str, doc: dict, *, user_id=None, status=None, at=None) -> None:
         self._cur.execute(self._up_entity, (kind, key, user_id, status, at,
-                                            json.dumps(doc, ensure_ascii=False, separators=(",", ":"))))
+                                            _json(doc)))
 
     def execute(self, sql: str, args=()):
         """A statement of a type's own tables (? placeholders), in this transaction; returns the cursor."""
@@ -573,11 +575,11 @@ class _Tx:
         return Verdict(row[0], bool(row[1]), violations_of_json(row[2]), bool(row[3]), row[4], redelivered=True)
 
     def add_message(self, m: MessageRecord) -> int:
-        vjson = json.dumps([v.as_dict() for v in m.violations], ensure_ascii=False) if m.violations else "[]"
+        vjson = _json([v.as_dict() for v in m.violations]) if m.violations else "[]"
         at = iso(m.received_at)
         self._cur.execute(self._ins_message, (
             m.channel, at, m.marker, m.raw, m.source, m.event, m.activity_id, m.user_id,
-            json.dumps(m.keys, ensure_ascii=False) if m.keys else None, 1 if m.valid else 0,
+            _json(m.keys) if m.keys else None, 1 if m.valid else 0,
             1 if m.duplicate else 0, vjson, m.latency_ms, m.delivery_key))
         message_id = self._s._inserted_id(self._cur)
         if m.violations:
@@ -627,6 +629,11 @@ def _message(r) -> dict:
     if payload is None:
         out["raw"] = raw.decode("utf-8", errors="replace")
     return out
+
+
+def _json(value) -> str:
+    """Compact JSON text for the store's JSON columns (orjson: a few microseconds a message less than json)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def violations_of_json(text: str) -> list[Violation]:
