@@ -305,6 +305,7 @@ def _internal(env: Envelope, exc: Exception) -> Violation:
                                            f"necessarily in the message ({type(exc).__name__}, incident "
                                            f"{incident} in ftsim's log); please report it")
 
+
 def _switched_off(book, severities: Severities) -> bool:
     """A book that declares `reports_only` (the rules it can report; it changes no state) and whose rules
     are all off would judge for nothing."""
