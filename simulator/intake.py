@@ -1,4 +1,4 @@
-"""The one path every message takes: parse, validate, apply rules, build rounds, store, answer.
+"""The one path every message takes: parse, look the type up, validate, apply rules, ask the books, store, answer.
 
 Transports call `Intake.judge(envelopes)`; it returns only after the verdicts are committed, so a
 transport may acknowledge (200, AMQP ack, Kafka commit) as soon as it returns, and must not if it raises.
