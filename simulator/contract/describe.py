@@ -60,18 +60,26 @@ def got(value: Any) -> str:
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
+def _layout_reason(text: str, t: str) -> str:
+    """What RFC 3339 and FT's validator both refuse: a space for the 'T' (spelled `t`), no zone, epoch numbers."""
+    if re.match(r"^\d{4}-\d{2}-\d{2} \d", text):
+        return "date and time must be separated by 'T', not a space"
+    if re.match(rf"^\d{{4}}-\d{{2}}-\d{{2}}{t}[\d:.]+$", text):
+        return "the time zone is missing (add Z for UTC)"
+    if re.match(r"^\d+(\.\d+)?$", text):
+        return "epoch numbers are not accepted; send an RFC 3339 string"
+    return ""
+
+
 def why_not_rfc3339(text: str) -> str:
     """The most likely reason a timestamp is not RFC 3339, for the hint after the message."""
     if not isinstance(text, str):
         return ""
     if re.search(r"[Tt ]\d:", text):
         return "the hour needs two digits (08, not 8)"
-    if re.match(r"^\d{4}-\d{2}-\d{2} \d", text):
-        return "date and time must be separated by 'T', not a space"
-    if re.match(r"^\d{4}-\d{2}-\d{2}[Tt][\d:.]+$", text):
-        return "the time zone is missing (add Z for UTC)"
-    if re.match(r"^\d+(\.\d+)?$", text):
-        return "epoch numbers are not accepted; send an RFC 3339 string"
+    common = _layout_reason(text, "[Tt]")
+    if common:
+        return common
     if _RFC3339.match(text):
         return "a date or time field is out of range"
     return "the layout must be YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM)"
@@ -83,12 +91,9 @@ def why_not_ft_date_time(text: str) -> str:
         return ""
     if re.search(r"\d[tz]|\dt\d", text) or text.endswith("z"):
         return "FT's validator reads 'T' and 'Z' in upper case only"
-    if re.match(r"^\d{4}-\d{2}-\d{2} \d", text):
-        return "date and time must be separated by 'T', not a space"
-    if re.match(r"^\d{4}-\d{2}-\d{2}T[\d:.]+$", text):
-        return "the time zone is missing (add Z for UTC)"
-    if re.match(r"^\d+(\.\d+)?$", text):
-        return "epoch numbers are not accepted; send an RFC 3339 string"
+    common = _layout_reason(text, "T")
+    if common:
+        return common
     if re.search(r":60(\.\d+)?([Z+-]|$)", text):
         return "FT's validator takes no leap second (:60)"
     if re.match(r"^(\d{4}-\d{2}-\d{2})?T?\d{1,2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$", text) or \

@@ -162,6 +162,30 @@ class EventType:
                 out |= set(_properties(self.document["$defs"], name))
         return frozenset(out)
 
+    @cached_property
+    def _derived(self) -> dict:
+        """What is read off the schema once per profile (the rules ask on every message)."""
+        return {}
+
+    def format_paths(self, profile: str, fmt: str) -> tuple[tuple[str, ...], ...]:
+        """The field paths (top level and nested objects) whose schema under the profile has that format."""
+        key = ("format", profile, fmt)
+        found = self._derived.get(key)
+        if found is None:
+            defs = self.document["$defs"]
+            found = self._derived[key] = tuple(_format_paths(defs, defs[self.profile_def(profile)], (), fmt))
+        return found
+
+    def refuses_empty(self, profile: str, field: str) -> bool:
+        """Whether the profile's schema refuses "" for a top-level field (minLength >= 1)."""
+        key = ("empty", profile, field)
+        found = self._derived.get(key)
+        if found is None:
+            found = self._derived[key] = any(
+                node.get("properties", {}).get(field, {}).get("minLength", 0) >= 1
+                for node in _resolve(self.document["$defs"], self.profile_def(profile)))
+        return found
+
     def sources(self, profile: str) -> dict[str, str]:
         """Who demands each field's checks under a profile (`x-sources` in the profile's $defs, the profile's
         own entries over the ones it builds on): field name -> "spec 000", "FT's validator" ...; "*" for
@@ -183,6 +207,20 @@ def _resolve(defs: dict, name: str) -> list[dict]:
         else:
             out.append(part)
     return out
+
+
+def _format_paths(defs: dict, node: dict, at: tuple[str, ...], fmt: str, depth: int = 0):
+    if depth > 8 or not isinstance(node, dict):
+        return
+    if node.get("format") == fmt:
+        yield at
+    ref = node.get("$ref", "")
+    if ref.startswith("#/$defs/"):
+        yield from _format_paths(defs, defs.get(ref.rsplit("/", 1)[1], {}), at, fmt, depth + 1)
+    for part in node.get("allOf", ()):
+        yield from _format_paths(defs, part, at, fmt, depth + 1)
+    for name, sub in node.get("properties", {}).items():
+        yield from _format_paths(defs, sub, (*at, name), fmt, depth + 1)
 
 
 def _required(defs: dict, name: str) -> set[str]:

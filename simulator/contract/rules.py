@@ -11,7 +11,7 @@ from datetime import timedelta
 from itertools import islice
 
 from simulator.contract.formats import ft_date_time
-from simulator.contract.plugin import Facts, Rule, _resolve
+from simulator.contract.plugin import Facts, Rule
 from simulator.core.timefmt import parse_rfc3339
 from simulator.core.violations import Violation, pointer
 
@@ -74,33 +74,6 @@ def latency(f: Facts):
                         f"expected the time the event happened (check the sender's clock and time zone)")
 
 
-def _lax_fields(f: Facts) -> tuple[tuple[str, ...], ...]:
-    """Top-level and nested object fields whose schema under the profile has format ft-date-time."""
-    key = (f.event_type.name, id(f.event_type.document), f.profile)
-    found = _LAX_FIELDS.get(key)
-    if found is None:
-        defs = f.event_type.document["$defs"]
-        found = _LAX_FIELDS[key] = tuple(_format_paths(defs, defs[f.event_type.profile_def(f.profile)], ()))
-    return found
-
-
-_LAX_FIELDS: dict[tuple[str, int, str], tuple[tuple[str, ...], ...]] = {}
-
-
-def _format_paths(defs: dict, node: dict, at: tuple[str, ...], depth: int = 0):
-    if depth > 8 or not isinstance(node, dict):
-        return
-    if node.get("format") == "ft-date-time":
-        yield at
-    ref = node.get("$ref", "")
-    if ref.startswith("#/$defs/"):
-        yield from _format_paths(defs, defs.get(ref.rsplit("/", 1)[1], {}), at, depth + 1)
-    for part in node.get("allOf", ()):
-        yield from _format_paths(defs, part, at, depth + 1)
-    for name, sub in node.get("properties", {}).items():
-        yield from _format_paths(defs, sub, (*at, name), depth + 1)
-
-
 def _lax_reason(text: str) -> str:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         return "a bare date, with no time or time zone"
@@ -115,7 +88,7 @@ def _lax_reason(text: str) -> str:
 def lax_timestamps(f: Facts):
     """Under a profile whose date-times are FT's (`ft-date-time`): a value FT's validator takes that RFC 3339
     does not, such as the docs' own one-digit hour. Not an error there, but ftsim cannot read a time from it."""
-    for at in _lax_fields(f):
+    for at in f.event_type.format_paths(f.profile, "ft-date-time"):
         value = f.payload
         for name in at:
             value = value.get(name) if isinstance(value, dict) else None
@@ -135,24 +108,9 @@ def empty_ref(f: Facts):
     """An empty id for the event (casino's activity_id) where the profile's schema lets it through (FT's
     validator does): ftsim refuses it under every profile, because retries and duplicates are found by it."""
     ref = f.event_type.ref
-    if ref is None or f.payload.get(ref) != "" or _schema_refuses_empty(f, ref):
+    if ref is None or f.payload.get(ref) != "" or f.event_type.refuses_empty(f.profile, ref):
         return
     yield Violation("activity.empty_id", pointer((ref,)),
                     f"{ref}: expected a non-empty id, got an empty string; FT's validator accepts it, ftsim refuses "
                     f"it because an event without an id cannot be de-duplicated: its retries cannot be told from "
                     f"new events")
-
-
-_REFUSES_EMPTY: dict[tuple[str, int, str], bool] = {}
-
-
-def _schema_refuses_empty(f: Facts, ref: str) -> bool:
-    """Whether the profile's own schema already refuses "" for the field (then schema.minLength says so)."""
-    key = (f.event_type.name, id(f.event_type.document), f.profile)
-    known = _REFUSES_EMPTY.get(key)
-    if known is None:
-        defs = f.event_type.document["$defs"]
-        known = _REFUSES_EMPTY[key] = any(
-            node.get("properties", {}).get(ref, {}).get("minLength", 0) >= 1
-            for node in _resolve(defs, f.event_type.profile_def(f.profile)))
-    return known

@@ -5,9 +5,11 @@ The shortest text of a double is the sender's own text for every number of up to
 """
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 ZERO = Decimal("0")
+CENT = Decimal("0.01")
+NO_CENTS = Decimal("0.00")  # zero to the cent, as generated amounts are written
 
 
 def to_money(value) -> Decimal | None:
@@ -25,3 +27,20 @@ def text(amount: Decimal) -> str:
     """Plain decimal text for APIs and the store: no exponent, at least two places."""
     q = amount if amount.as_tuple().exponent <= -2 else amount.quantize(Decimal("0.01"))
     return format(q, "f")
+
+
+def cents(x) -> Decimal:
+    """To the cent, half up: how generated traffic rounds money."""
+    return Decimal(x).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def split(amount: Decimal, weights) -> tuple[Decimal, Decimal, Decimal]:
+    """amount in three parts proportional to weights, to the cent, adding up exactly (the rest to the largest):
+    how a stake is drawn from real, bonus and locked money and a win paid back in the same proportions."""
+    total = sum(weights, NO_CENTS)
+    if not amount or not total:
+        return amount, NO_CENTS, NO_CENTS
+    parts = [cents(amount * w / total) for w in weights]
+    biggest = max(range(3), key=lambda k: weights[k])
+    parts[biggest] += amount - sum(parts, NO_CENTS)
+    return parts[0], parts[1], parts[2]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Iterator
 
 from faker import Faker
@@ -22,14 +22,11 @@ from faker import Faker
 from simulator.clients.scenario.games import BY_KIND, EXCHANGE_RATES, Game
 from simulator.clients.scenario.planned import MARKER, Planned
 from simulator.clients.scenario.spec import GAME_TYPES, Scenario
+from simulator.core.money import cents, split
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 PARTS = ("wager_amount", "bonus_wager_amount", "locked_wager_amount")
 
-
-def cents(x) -> Decimal:
-    return Decimal(x).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class Ids:
@@ -228,12 +225,3 @@ class Engine:
                 return [player, events, first]
 
 
-def split(amount: Decimal, weights) -> tuple[Decimal, Decimal, Decimal]:
-    """amount in parts proportional to weights, to the cent, adding up exactly (the rest to the largest)."""
-    total = sum(weights, ZERO)
-    if not amount or not total:
-        return amount, ZERO, ZERO
-    parts = [cents(amount * w / total) for w in weights]
-    biggest = max(range(3), key=lambda k: weights[k])
-    parts[biggest] += amount - sum(parts, ZERO)
-    return parts[0], parts[1], parts[2]

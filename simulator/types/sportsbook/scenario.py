@@ -9,9 +9,10 @@ own activity_id, so the bet ledger joins them and a retry of either is told apar
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-CENT = Decimal("0.01")
+from simulator.core.money import cents, split
+
 ZERO = Decimal("0.00")
 STAKES = ("1.00", "2.00", "5.00", "10.00", "20.00")  # EUR, scaled to the player's currency
 SPORTS = {"Football": ("Premier League", "La Liga", "Bundesliga"), "Tennis": ("ATP Tour", "WTA Tour"),
@@ -20,19 +21,7 @@ MARKETS = (("1X2", "Full Time", ("Home", "Draw", "Away")), ("Over/Under 2.5", "T
            ("Moneyline", "Match", ("Home", "Away")))
 
 
-def cents(x) -> Decimal:
-    return Decimal(x).quantize(CENT, rounding=ROUND_HALF_UP)
 
-
-def split(amount: Decimal, weights) -> tuple[Decimal, Decimal, Decimal]:
-    """amount in parts proportional to the stake's parts, to the cent, adding up exactly."""
-    total = sum(weights, ZERO)
-    if not amount or not total:
-        return amount, ZERO, ZERO
-    parts = [cents(amount * w / total) for w in weights]
-    biggest = max(range(3), key=lambda k: weights[k])
-    parts[biggest] += amount - sum(parts, ZERO)
-    return parts[0], parts[1], parts[2]
 
 
 def _leg(ctx) -> dict:
