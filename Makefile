@@ -22,4 +22,4 @@ bench: $(VENV)/.installed
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) ftsim.db ftsim.db-wal ftsim.db-shm
+	rm -rf $(VENV) ftsim.db ftsim.db-wal ftsim.db-shm ftsim.db-lock

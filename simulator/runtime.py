@@ -31,8 +31,10 @@ class ChannelState:
 
 
 class Runtime:
-    def __init__(self, settings: Settings, registry=None):
-        """registry: the event types to judge; the discovered ones unless a test brings its own."""
+    def __init__(self, settings: Settings, registry=None, hub=None):
+        """registry: the event types to judge; the discovered ones unless a test brings its own.
+        hub: in a worker of `ftsim serve --workers N`, the supervisor (simulator/hub.py), which holds the
+        pairing, the operator calls and the listeners' states for every worker."""
         self.settings = settings
         self.registry = registry if registry is not None else load_registry()
         self.catalog = catalog_of(self.registry)
@@ -44,13 +46,12 @@ class Runtime:
         self.channels: dict[str, ChannelState] = {}
         self.last_message_at: float | None = None  # monotonic time of the last judged batch
         self.intake.subscribe(self._seen)
+        self.hub = hub
         self.operator = None  # the calls to the operator's API, when one is configured (issue 10)
         if settings.operator_api:
-            from simulator.operator.service import OperatorChecks
-
-            self.operator = OperatorChecks(settings, self.store, self.severities)
+            self.operator = _operator(settings, self.store, self.severities, hub)
             self.intake.subscribe(self.operator.on_verdicts)
-        self.pipeline = _pipeline(settings, self.severities)
+        self.pipeline = _pipeline(settings, self.severities, hub)
         self.intake.watch(self.pipeline.watch)
 
     def _seen(self, verdicts) -> None:
@@ -59,14 +60,35 @@ class Runtime:
     def channel(self, name: str) -> ChannelState:
         return self.channels.setdefault(name, ChannelState(name))
 
+    def channel_states(self) -> dict[str, dict]:
+        """The listeners' states, for /api/summary: a worker's are the supervisor's."""
+        if self.hub is not None:
+            return self.hub.call("runtime", "channel_states")
+        return {name: state.as_dict() for name, state in self.channels.items()}
+
     def close(self) -> None:
         if self.operator is not None:  # its last calls are stored before the store closes
             self.operator.close()
         self.store.close()
 
 
-def _pipeline(settings: Settings, severities: Severities):
-    """The upstream pairing (inputs a driver registered, with the FT events they cause), in this process."""
+def _operator(settings: Settings, store, severities: Severities, hub):
+    if hub is not None:
+        from simulator.hub import RemoteOperator
+
+        return RemoteOperator(hub)
+    from simulator.operator.service import OperatorChecks
+
+    return OperatorChecks(settings, store, severities)
+
+
+def _pipeline(settings: Settings, severities: Severities, hub):
+    """The upstream pairing (inputs a driver registered, with the FT events they cause), in this process
+    or, in a worker, the supervisor's."""
+    if hub is not None:
+        from simulator.hub import RemotePairing
+
+        return RemotePairing(hub)
     from simulator.upstream.mapping import load_mapping
     from simulator.upstream.pairing import Pairing
 

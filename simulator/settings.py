@@ -32,6 +32,7 @@ class Settings:
     session_idle: float = 1800.0
     severity: Mapping[str, str] = field(default_factory=dict)
     threads: int = 64
+    workers: int = 0  # processes taking HTTP (`ftsim serve --workers N`); 0: one per CPU this process may use
     rabbit: str | None = None  # amqp://guest:guest@127.0.0.1:5672/%2F
     rabbit_queue: str = "ftsim.casino"
     rabbit_prefetch: int = 1000
@@ -62,6 +63,12 @@ class Settings:
     @property
     def has_auth(self) -> bool:
         return bool(self.api_key or self.basic_auth)
+
+    @property
+    def worker_count(self) -> int:
+        if self.workers:
+            return self.workers
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 _NAMES = {f.name: f for f in fields(Settings)}
@@ -128,6 +135,8 @@ def _check(s: Settings) -> Settings:
         raise ConfigError(problem)
     if s.durability not in ("full", "normal"):
         raise ConfigError(f"durability: expected full or normal, got {s.durability!r}")
+    if s.workers < 0:
+        raise ConfigError(f"workers: expected 1 or more (0: one per CPU), got {s.workers}")
     if s.batch_max < 1:
         raise ConfigError(f"batch_max: expected at least 1, got {s.batch_max}")
     if s.rabbit_prefetch < 0:

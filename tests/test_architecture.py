@@ -29,7 +29,8 @@ EXCEPTIONS = {
     ("simulator.clients.pytest_plugin", "simulator.settings"),
     ("simulator.clients.pytest_plugin", "simulator.report"),  # judges a checklist from a server's facts
 }
-TOP = {"intake": "intake", "runtime": "app", "serve": "app", "settings": "app", "cli": "cli", "__main__": "cli",
+TOP = {"intake": "intake", "runtime": "app", "serve": "app", "settings": "app", "hub": "app", "group": "app",
+       "worker": "app", "cli": "cli", "__main__": "cli",
        "commands": "cli", "__init__": "cli"}
 
 

@@ -17,6 +17,9 @@ def register(sub) -> None:
                    help="allow a non-loopback address without credentials")
     p.add_argument("--accept-invalid", action="store_true", default=None,
                    help="answer 200 to invalid messages too (for senders that retry a 400 forever)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="HTTP worker processes around one ledger (default: one per CPU); 1: everything in one "
+                        "process")
     p.add_argument("--max-body", type=int, metavar="BYTES", help="default 1048576")
     p.add_argument("--session-idle", type=float, metavar="SECONDS", help="gap that ends a game session (1800)")
     p.add_argument("--rabbit", metavar="URL", help="consume RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672/")
@@ -52,6 +55,7 @@ def settings_from(args):
 
     return load_settings(args.config, **contract_flags(args), host=args.host, port=args.port,
                          api_key=args.api_key, basic_auth=args.basic_auth, insecure=args.insecure,
+                         workers=args.workers,
                          accept_invalid=args.accept_invalid, max_body=args.max_body,
                          session_idle=args.session_idle, rabbit=args.rabbit, rabbit_queue=args.rabbit_queue,
                          rabbit_prefetch=args.rabbit_prefetch, kafka=args.kafka, kafka_topic=args.kafka_topic,
@@ -64,14 +68,15 @@ def settings_from(args):
 
 
 def run(args) -> int:
+    settings, checklist = settings_from(args), serve_checklist(args)
+    if settings.worker_count > 1:
+        return _run_group(args, settings, checklist)
     from simulator.serve import Server
 
-    settings, checklist = settings_from(args), serve_checklist(args)
     server = Server(settings)
     install_checklist(server, checklist)
     server.start()
-    print(f"ftsim listening on {server.url}  (POST /v1/integration/casino, GET /api/summary, live page /; "
-          f"Ctrl-C stops)", flush=True)
+    _listening(server.url)
     try:
         server.wait(until_idle=args.until_idle)
         if server.runtime.operator is not None:  # the reports include the calls the last events caused
@@ -79,3 +84,28 @@ def run(args) -> int:
         return finish(server, args)
     finally:
         server.stop()
+
+
+def _run_group(args, settings, checklist) -> int:
+    import logging
+
+    from simulator.group import Group
+
+    group = Group(settings, settings.worker_count, checklist=checklist,
+                  log_level=logging.getLogger().getEffectiveLevel())
+    try:
+        group.run(until_idle=args.until_idle, ready=lambda: _listening(group.url, group.workers))
+    finally:
+        group.stop_listeners()
+    try:
+        if group.runtime.operator is not None:
+            group.runtime.operator.wait_idle(60)
+        return finish(group, args)
+    finally:
+        group.close()
+
+
+def _listening(url: str, workers: int = 1) -> None:
+    many = f", {workers} workers" if workers > 1 else ""
+    print(f"ftsim listening on {url}  (POST /v1/integration/casino, GET /api/summary, live page /{many}; "
+          f"Ctrl-C stops)", flush=True)

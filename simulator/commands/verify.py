@@ -89,7 +89,8 @@ def finish(server, args, out=None) -> int:
     from simulator import report
     from simulator.transports.rest.live import CHECKLIST_KEY
 
-    doc = report.build(server.runtime, server.app.extensions[CHECKLIST_KEY], source=server.url)
+    checklist = getattr(server, "checklist", None) or server.app.extensions[CHECKLIST_KEY]  # a Group has no app
+    doc = report.build(server.runtime, checklist, source=server.url)
     for fmt, path in (("junit", args.junit), ("html", args.report_html), ("json", args.report_json)):
         if path:
             write(doc, fmt, path)

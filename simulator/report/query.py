@@ -6,7 +6,7 @@ def summary(runtime) -> dict:
     counts = runtime.store.counts()
     p50, p99 = runtime.store.latency_quantiles((0.5, 0.99))
     counts["latency_ms"] = {"p50": _ms(p50), "p99": _ms(p99), "budget": runtime.settings.latency_budget * 1000}
-    counts["channels"] = {name: state.as_dict() for name, state in runtime.channels.items()}
+    counts["channels"] = runtime.channel_states()
     counts["profile"] = runtime.settings.profile
     counts["store"] = runtime.store.health()
     for view in runtime.registry.views("summary"):  # casino adds "rounds": {"open", "closed"}

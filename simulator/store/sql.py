@@ -55,7 +55,7 @@ MESSAGE_COLUMNS = ("m.id, m.channel, m.received_at, m.activity_id, m.user_id, m.
 
 
 class SQLStore(OperatorCalls):
-    """Dialect hooks: `ph` (placeholder), `types` (for DDL), `_connect()`, `_begin(conn)`, `_committed()`,
+    """Dialect hooks: `ph` (placeholder), `types` (for DDL), `_connect()`, `_begin(conn)`, `_end()`, `_committed()`,
     `_returning_id()`, `_inserted_id(cur)`, `_reading()`, `health()`."""
 
     ph = "?"
@@ -150,10 +150,15 @@ class SQLStore(OperatorCalls):
             except BaseException:
                 self._rollback(conn)
                 raise
+            finally:
+                self._end()
             self._committed()
 
     def _committed(self):
         """Raise StoreError if what was just committed may not be kept after all (the dialect knows)."""
+
+    def _end(self):
+        """After a transaction's commit or rollback, whichever: release what `_begin` took beyond it."""
 
     def _rollback(self, conn):
         try:
@@ -183,6 +188,8 @@ class SQLStore(OperatorCalls):
             except self.errors as exc:
                 self._rollback(conn)
                 raise StoreError(f"store: {exc}") from exc
+            finally:
+                self._end()
             self._committed()
 
     def _begin_counting(self, conn):

@@ -12,6 +12,7 @@ against nothing.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import threading
@@ -44,8 +45,13 @@ class SQLiteStore(SQLStore):
             raise StoreError(f"store: {path} is missing but {path}-wal, left from the database that was there, "
                              f"is not; move {path}-wal away (or delete it) and start again")
         self._checkpointer = None
-        super().__init__(tables)
+        self._gate = None
+        super().__init__(tables)  # the tables are made under SQLite's own lock; every batch after under the gate
         if not self._memory:
+            # Writers of several processes (`ftsim serve --workers N`, two ftsim on one file) queue on this
+            # lock, which wakes the next one the moment it is free; SQLite's own busy handler sleeps 1-100 ms
+            # between tries, most of a batch's time under contention.
+            self._gate = os.open(path + "-lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             self._writer.execute(f"PRAGMA wal_autocheckpoint = {SAFETY_PAGES}")
             self._checkpointer = Checkpointer(lambda: self._connect(create=False))
             # The WAL holds commits not yet checkpointed: deleting it loses them as surely as the file.
@@ -68,7 +74,13 @@ class SQLiteStore(SQLStore):
     def _begin(self, conn):
         if self.failure:
             raise StoreError(self.failure)
+        if self._gate is not None:
+            fcntl.flock(self._gate, fcntl.LOCK_EX)  # blocks without the GIL
         conn.execute("BEGIN IMMEDIATE")
+
+    def _end(self):
+        if self._gate is not None:
+            fcntl.flock(self._gate, fcntl.LOCK_UN)
 
     def _committed(self):
         if self.failure:
@@ -141,3 +153,6 @@ class SQLiteStore(SQLStore):
             self._checkpointer.close()
         with self._write_lock:
             self._writer.close()
+            if self._gate is not None:
+                os.close(self._gate)
+                self._gate = None

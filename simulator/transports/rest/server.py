@@ -237,7 +237,7 @@ class GranianServer(_Base):
             # (worker_id, sock, ipc, runtime_threads, runtime_blocking_threads, py_threads,
             #  py_threads_idle_timeout, backpressure, http_mode, http1, http2, static_files, ssl x8, metrics)
             self._worker = WSGIWorker(1, (None, holder), None, RUNTIME_THREADS, 512, threads, 30,
-                                      _connection_cap(threads), "1", http1, None, None, False, None, None, None,
+                                      connection_cap(threads), "1", http1, None, None, False, None, None, None,
                                       "tls1.3", None, [], False, (None, MetricsAggregator(1)))
         except TypeError as exc:
             raise Unavailable(f"granian {version}: WSGIWorker signature changed ({exc})") from None
@@ -267,7 +267,7 @@ def _no_write(data):
     raise NotImplementedError("ftsim's HTTP server does not support the WSGI write() callable")
 
 
-def _connection_cap(threads: int) -> int:
+def connection_cap(threads: int) -> int:
     """CONNECTION_CAP, within the open-file limit: the soft limit is raised towards the hard one first (a
     server's connections are files; 1,024, a common default, is too few to outlast an idle-socket flood)."""
     try:

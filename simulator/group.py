@@ -1,0 +1,147 @@
+"""`ftsim serve --workers N`: a supervisor, N HTTP worker processes on granian's public interface, one ledger.
+
+The supervisor binds nothing itself: granian's `Granian(..., workers=N)` starts the workers (spawned,
+never forked from a process that runs threads), each listening on the port with SO_REUSEPORT, and
+respawns one that dies. Each worker is a whole intake over the shared store (simulator/worker.py). The
+supervisor holds what must be one: the broker listeners (one consumer per queue keeps each sender's order,
+which the round rules depend on), the upstream pairing, the operator calls, the listeners' states, all
+served to the workers by simulator/hub.py. It is the group's process group leader when started as one:
+SIGKILL of the group takes every process; SIGKILL of the supervisor alone takes the workers with it (their
+parent-death signal); SIGKILL of a worker costs only the requests it held, which their senders retry.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import threading
+import time
+
+from simulator.core.errors import ConfigError
+from simulator.hub import Hub
+from simulator.runtime import Runtime
+from simulator.settings import Settings
+from simulator.transports.rest.server import BACKLOG, HEADER_TIMEOUT, STOP_TIMEOUT, connection_cap
+from simulator.worker import HUB_ENV, write_spec
+
+log = logging.getLogger("ftsim")
+
+RESPAWN_AFTER = 0.5  # seconds before a dead worker is started again
+READY_TIMEOUT = 60.0  # seconds the workers have to load their app before the supervisor says it listens
+
+
+class Group:
+    """The supervisor's object; `run()` blocks until SIGTERM/SIGINT (or --until-idle), then stops the workers."""
+
+    def __init__(self, settings: Settings, workers: int, checklist=None, log_level: int = logging.WARNING):
+        from simulator.serve import check_exposure
+
+        check_exposure(settings)
+        try:
+            from granian import Granian  # noqa: F401  (the public interface; a missing granian fails here)
+        except ImportError as exc:
+            raise ConfigError(f"--workers {workers} needs granian ({exc}); serve with --workers 1") from None
+        self.settings = settings
+        self.workers = workers
+        self.checklist = checklist
+        self.port = _free_port(settings.host, settings.port)
+        self.runtime = Runtime(settings)
+        self.hub = Hub(self.runtime)
+        write_spec(self.hub.dir, settings=settings, hub=self.hub.for_workers(), checklist=checklist,
+                   supervisor=os.getpid(), log_level=log_level)
+        self.listeners = []
+        self._threads: list[threading.Thread] = []
+        self._granian = None
+
+    @property
+    def url(self) -> str:
+        host = self.settings.host if ":" not in self.settings.host else f"[{self.settings.host}]"
+        return f"http://{host}:{self.port}"
+
+    def run(self, until_idle: float | None = None, ready=None) -> None:
+        """ready(): called once the workers are being started (the CLI prints its line then)."""
+        from granian import Granian
+        from granian.constants import HTTPModes, Interfaces
+        from granian.http import HTTP1Settings
+        from granian.log import LogLevels
+        from simulator.transports import build_listeners
+
+        multiprocessing.set_start_method("spawn", force=True)  # the supervisor runs threads: never fork it
+        os.environ[HUB_ENV] = self.hub.dir
+        threads = max(1, int(self.settings.threads or 16))
+        self._granian = Granian(
+            "simulator.worker:app", factory=True, address=self.settings.host, port=self.port,
+            interface=Interfaces.WSGI, workers=self.workers, http=HTTPModes.http1, websockets=False,
+            blocking_threads=threads, backlog=BACKLOG, backpressure=connection_cap(threads),
+            http1_settings=HTTP1Settings(header_read_timeout=int(HEADER_TIMEOUT * 1000), keep_alive=True),
+            respawn_failed_workers=True, respawn_interval=RESPAWN_AFTER, workers_kill_timeout=int(STOP_TIMEOUT),
+            log_level=LogLevels.warning)
+        self.listeners = build_listeners(self.settings, self.runtime)
+        for listener in self.listeners:
+            t = threading.Thread(target=listener.run, name=f"ftsim-{listener.name}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        if until_idle is not None:
+            threading.Thread(target=self._stop_when_idle, args=(until_idle,), name="ftsim-idle", daemon=True).start()
+        if ready is not None:
+            threading.Thread(target=self._announce, args=(ready,), name="ftsim-ready", daemon=True).start()
+        try:
+            self._granian.serve()
+        except SystemExit as exc:  # granian exits 1 when a worker died on its way (it was respawned)
+            if exc.code not in (0, 1, None):
+                raise
+
+    def _announce(self, ready) -> None:
+        """ready() once every worker has loaded its app and the port takes connections."""
+        if not self.hub.wait_ready(self.workers, READY_TIMEOUT):
+            log.warning("ftsim: %d of %d workers started within %ss", len(self.hub.ready), self.workers,
+                        READY_TIMEOUT)
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection((_loopback(self.settings.host), self.port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.02)
+        ready()
+
+    def _stop_when_idle(self, idle: float) -> None:
+        store, started = self.runtime.store, time.monotonic()
+        marker, last = store.change_marker(), started
+        while True:
+            time.sleep(0.2)
+            now_marker = store.change_marker()
+            if now_marker != marker:
+                marker, last = now_marker, time.monotonic()
+            elif time.monotonic() - last >= idle:
+                os.kill(os.getpid(), signal.SIGTERM)  # granian's own handler stops the workers
+                return
+
+    def stop_listeners(self) -> None:
+        """After run(): the workers are gone; let the listeners commit what they hold."""
+        for listener in self.listeners:
+            listener.stop()
+        for t in self._threads:
+            t.join(timeout=15)
+
+    def close(self) -> None:
+        self.hub.close()
+        self.runtime.close()
+
+
+def _loopback(host: str) -> str:
+    """Where the supervisor itself reaches the workers: a wildcard address is reached on loopback."""
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+
+
+def _free_port(host: str, port: int) -> int:
+    """The port the workers will share: a busy one fails here, as it does for one process (granian's own
+    sockets set SO_REUSEPORT and would share it silently with another server); 0 picks a free one."""
+    family, kind, proto, _, addr = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                                      flags=socket.AI_PASSIVE)[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(addr)
+        return sock.getsockname()[1]
