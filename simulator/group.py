@@ -29,6 +29,12 @@ from simulator.worker import HUB_ENV, write_spec
 log = logging.getLogger("ftsim")
 
 RESPAWN_AFTER = 0.5  # seconds before a dead worker is started again
+# granian's own lines go to stderr, beside ftsim's (stdout carries the one line that says where ftsim listens);
+# errors only: its warning about 64 threads is advice for apps that hold the GIL while they wait, not for one
+# whose threads wait for a group commit
+GRANIAN_LOG = {"handlers": {
+    "console": {"formatter": "generic", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+    "access": {"formatter": "access", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}}}
 READY_TIMEOUT = 60.0  # seconds the workers have to load their app before the supervisor says it listens
 
 
@@ -77,7 +83,7 @@ class Group:
             blocking_threads=threads, backlog=BACKLOG, backpressure=connection_cap(threads),
             http1_settings=HTTP1Settings(header_read_timeout=int(HEADER_TIMEOUT * 1000), keep_alive=True),
             respawn_failed_workers=True, respawn_interval=RESPAWN_AFTER, workers_kill_timeout=int(STOP_TIMEOUT),
-            log_level=LogLevels.warning)
+            log_level=LogLevels.error, log_dictconfig=GRANIAN_LOG)
         self.listeners = build_listeners(self.settings, self.runtime)
         for listener in self.listeners:
             t = threading.Thread(target=listener.run, name=f"ftsim-{listener.name}", daemon=True)

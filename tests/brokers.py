@@ -304,7 +304,7 @@ class FtsimProcess:
     def start(self) -> "FtsimProcess":
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--port", "0", *self.args],
-                                         cwd=ROOT, stdout=subprocess.PIPE, stderr=log)
+                                         cwd=ROOT, stdout=subprocess.PIPE, stderr=log, start_new_session=True)
         line = self.proc.stdout.readline().decode()  # "ftsim listening on http://127.0.0.1:PORT ..."
         found = re.search(r"listening on (http://\S+)", line)
         if not found:
@@ -318,8 +318,34 @@ class FtsimProcess:
             return json.loads(resp.read())
 
     def kill(self) -> None:
+        """SIGKILL ftsim's own process (with --workers N, the supervisor: its workers die with it)."""
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
+        wait_for(lambda: not self.workers(), 10, what="the workers to die with their supervisor")
+
+    def kill_group(self) -> None:
+        """SIGKILL every process of the group at once, as `kill -9 -PGID` or an OOM-killed container does."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        wait_for(lambda: not self.workers(), 10, what="the whole group to be gone")
+
+    def workers(self) -> list[int]:
+        """The HTTP worker processes of `--workers N` (multiprocessing's children, but its resource tracker)."""
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    cmdline = f.read()
+            except OSError:
+                continue
+            if self.proc.pid in (int(fields[1]), int(fields[2])):  # its child, or left in its process group
+                if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline and fields[0] != "Z":
+                    found.append(int(entry))
+        return found
 
     def terminate(self, timeout: float = 30) -> int:
         self.proc.send_signal(signal.SIGTERM)
