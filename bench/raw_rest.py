@@ -1,21 +1,21 @@
 """The REST ceiling: the same server stack as `ftsim serve` answering 200 without intake.
 
-A Flask app with the casino route that reads the body and answers the verdict shape ftsim answers,
-served by simulator.transports.rest.server.make_http_server, so that ftsim's REST rate divided by this one is the
-share of the stack's capacity that intake (parse, validate, rules, ledger, store) leaves.
+A Flask app with the casino route that reads the body and answers the verdict shape ftsim answers, served
+the way `ftsim serve --workers N` serves: with one worker by simulator.transports.rest.server.make_http_server
+(ftsim's one-process server), with more by granian's public multi-worker interface, the same settings as
+simulator/group.py. So ftsim's REST rate divided by this one is the share of the stack's capacity that intake
+(parse, validate, rules, ledger, store) leaves, at the same worker count.
 
-    python bench/raw_rest.py PORT
+    python bench/raw_rest.py PORT [WORKERS]
 """
 from __future__ import annotations
 
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from flask import Flask, jsonify, request
-
-from simulator.transports.rest.server import make_http_server
-from simulator.settings import load_settings
 
 
 def create_app() -> Flask:
@@ -29,8 +29,10 @@ def create_app() -> Flask:
     return app
 
 
-def main() -> None:
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+def serve_one(port: int) -> None:
+    from simulator.settings import load_settings
+    from simulator.transports.rest.server import make_http_server
+
     server = make_http_server(create_app(), load_settings(None, env={}, port=port, db=":memory:"))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -42,5 +44,19 @@ def main() -> None:
     server.server_close()
 
 
+def serve_many(port: int, workers: int) -> None:
+    import multiprocessing
+
+    from simulator.group import granian_server
+    from simulator.settings import Settings
+
+    multiprocessing.set_start_method("spawn", force=True)
+    granian_server("raw_rest:create_app", "127.0.0.1", port, workers, Settings().threads,
+                   working_dir=Path(__file__).resolve().parent).serve()
+
+
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    serve_one(port) if workers <= 1 else serve_many(port, workers)

@@ -137,12 +137,12 @@ def peak_rss_mb(pid: int) -> float:
 class Ftsim:
     """`ftsim serve` in its own process, and the few queries the benchmark makes."""
 
-    def __init__(self, work: Path, name: str, *flags: str, code: Path = ROOT):
+    def __init__(self, work: Path, name: str, *flags: str, code: Path = ROOT, pin: list[str] = ()):
         self.code = code
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.cmd = [PY, "-m", "simulator", "serve", "--port", str(self.port), "--db", str(work / f"{name}.db"),
-                    "--severity", "latency.budget=off", *flags]
+        self.cmd = [*pin, PY, "-m", "simulator", "serve", "--port", str(self.port), "--db",
+                    str(work / f"{name}.db"), "--severity", "latency.budget=off", *flags]
         self.log = work / f"ftsim-{name}.log"
 
     @contextmanager
@@ -150,7 +150,22 @@ class Ftsim:
         with process(self.cmd, self.log, self.code) as proc:
             self.proc = proc
             wait_port(self.port)
+            self._wait_listening()
             yield self
+
+    def _wait_listening(self, timeout: float = 60.0) -> None:
+        """Until the server answers (with --workers N, the first worker may listen before the others)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.get("/api/summary")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        if "--workers" not in self.cmd or self.cmd[self.cmd.index("--workers") + 1] != "1":
+            time.sleep(1)  # the others load their app meanwhile
 
     def get(self, path: str, method: str = "GET"):
         req = urllib.request.Request(self.url + path, method=method)
@@ -219,18 +234,25 @@ class Spec:
     full: bool = True
     count: int | None = None  # broker messages; None: --broker-count
     flags: tuple[str, ...] = ()  # extra `ftsim serve` flags (--before-normal: --durability normal)
+    workers: int = 0  # `ftsim serve --workers N` and the raw ceiling's worker count; 0: one per CPU
+    cpus: str | None = None  # taskset's CPU list for the server and its raw ceiling; None: every CPU
 
 
 def bench_rest(work: Path, args, spec: Spec = Spec()) -> Row:
     items = load.templates(spec.scenario, args.rest_items, uuid.uuid4().hex[:6])
     raw = raw_elapsed = None
+    workers = spec.workers or len(os.sched_getaffinity(0))
+    pin = ["taskset", "-c", spec.cpus] if spec.cpus else []
     if spec.full:
         raw_port = free_port()
-        with process([PY, str(ROOT / "bench" / "raw_rest.py"), str(raw_port)], work / "raw-rest.log"):
+        with process([*pin, PY, str(ROOT / "bench" / "raw_rest.py"), str(raw_port), str(workers)],
+                     work / "raw-rest.log"):
             wait_port(raw_port)
+            time.sleep(1 if workers > 1 else 0)  # every worker listening, not only the first
             raw, raw_elapsed = load.blast("127.0.0.1", raw_port, items, connections=args.connections,
                                           seconds=args.rest_seconds, path="/v1/integration/casino")
-    ftsim = Ftsim(work, f"rest-{spec.scenario}-{spec.label}-{uuid.uuid4().hex[:6]}", *spec.flags, code=spec.code)
+    ftsim = Ftsim(work, f"rest-{spec.scenario}-{spec.label}-{uuid.uuid4().hex[:6]}", *spec.flags,
+                  *(["--workers", str(spec.workers)] if spec.workers else []), code=spec.code, pin=pin)
     p50 = p99 = None
     with ftsim.running():
         full, elapsed = load.blast("127.0.0.1", ftsim.port, items, connections=args.connections,
@@ -343,6 +365,31 @@ def bench_kafka(work: Path, args, spec: Spec = Spec()) -> Row:
                spec.scenario, spec.label)
 
 
+def scaling(work: Path, args) -> tuple[list[Row], str]:
+    """REST with `--workers 1` on one CPU against `--workers 2` on two (taskset; the load generator runs
+    unpinned beside them), each with the raw ceiling of the same stack at the same worker count."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return [], "scaling: needs two CPUs"
+    rows = [_guarded("rest", bench_rest, work, args, Spec(label=f"{w} worker{'s' * (w > 1)}", workers=w,
+                                                         cpus=",".join(map(str, cpus[:w]))))
+            for w in (1, 2)]
+    one, two = rows
+    ratio = two.rate / one.rate if one.rate else 0.0
+    text = (f"scaling, REST: --workers 2 on 2 CPUs {two.rate:,.0f} msg/s against --workers 1 on 1 CPU "
+            f"{one.rate:,.0f} msg/s: {ratio:.2f}x (target >= 1.7x: {'met' if ratio >= 1.7 else 'MISSED'}); "
+            f"ratios to the raw ceiling at the same worker count {one.ratio:.2f} and {two.ratio:.2f} "
+            f"(target >= 0.6)")
+    return rows, text
+
+
+def intake_cpu() -> str:
+    out = subprocess.run([PY, str(ROOT / "bench" / "intake_cpu.py")], capture_output=True, text=True, cwd=ROOT,
+                         timeout=900)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("intake CPU per valid casino message")]
+    return lines[-1] if lines else f"intake CPU: failed ({out.returncode}): {out.stderr.strip()[-300:]}"
+
+
 def bench_long(work: Path, args) -> str:
     """Memory flatness over RabbitMQ: peak RSS once 100,000 messages are stored, and once 1,000,000 are."""
     queue = f"bench.long.{uuid.uuid4().hex[:8]}"
@@ -369,11 +416,12 @@ def bench_long(work: Path, args) -> str:
 
 def table(rows: list[Row]) -> str:
     """The casino rows against their targets, the mixed-type rows against the casino row of their channel."""
-    head = (f"{'channel':<8} {'scenario':<13} {'messages':>9} {'msg/s':>8} {'raw msg/s':>10} {'ratio':>6} "
+    head = (f"{'channel':<8} {'scenario':<21} {'messages':>9} {'msg/s':>8} {'raw msg/s':>10} {'ratio':>6} "
             f"{'p50 ms':>7} {'p99 ms':>7} {'peak RSS':>9}  target")
     lines = [head, "-" * len(head)]
-    steady = {r.channel: r.rate for r in rows if r.scenario == "steady"}
+    steady = {r.channel: r.rate for r in rows if r.scenario == "steady" and r.code == "now"}
     for r in rows:
+        name = r.scenario if r.code == "now" else f"{r.scenario}, {r.code}"
         if r.scenario == "steady":
             want_rate, want_ratio = TARGETS[r.channel]
             met = "met" if r.rate >= want_rate and r.ratio >= want_ratio else "MISSED"
@@ -382,7 +430,7 @@ def table(rows: list[Row]) -> str:
             base = steady.get(r.channel)
             judged = f"{r.rate / base:.2f}x steady" if base else ""
         raw = f"{r.raw_rate:>10,.0f} {r.ratio:>6.2f}" if r.raw_rate else f"{'-':>10} {'-':>6}"
-        lines.append(f"{r.channel:<8} {r.scenario:<13} {r.messages:>9,} {r.rate:>8,.0f} {raw} "
+        lines.append(f"{r.channel:<8} {name:<21} {r.messages:>9,} {r.rate:>8,.0f} {raw} "
                      f"{_ms(r.p50_ms):>7} {_ms(r.p99_ms):>7} {r.rss_mb:>6.0f} MiB  {judged}")
     notes = [f"  {r.channel} {r.scenario}: {r.note}" for r in rows if r.note]
     return "\n".join(lines + (["notes:"] + notes if notes else []))
@@ -485,6 +533,8 @@ def main(argv=None) -> int:
     p.add_argument("--repeat", type=int, default=1,
                    help="casino runs per channel and code with --before, alternating; medians printed (1)")
     p.add_argument("--no-durability", action="store_true", help="skip the durability cost")
+    p.add_argument("--no-scaling", action="store_true", help="skip REST --workers 1 against --workers 2")
+    p.add_argument("--no-intake-cpu", action="store_true", help="skip bench/intake_cpu.py's figure")
     p.add_argument("--durability-runs", type=int, default=3, help="runs per batch size and mode, median (3)")
     p.add_argument("--durability-messages", type=int, default=10_000, help="messages per batched run (10,000)")
     p.add_argument("--durability-single", type=int, default=500, help="messages in the batch-of-1 run (500)")
@@ -537,6 +587,14 @@ def main(argv=None) -> int:
                 rows.append(_guarded(name, runners[name], work, args,
                                      Spec("full-journey", full=False, count=args.mixed_count)))
                 print(f"  {name} full-journey done in {time.monotonic() - t:.0f} s", flush=True)
+        if "rest" in channels and not args.no_scaling:
+            t = time.monotonic()
+            scaled, text = scaling(work, args)
+            rows += scaled
+            extra.append(text)
+            print(f"  scaling done in {time.monotonic() - t:.0f} s", flush=True)
+        if not args.no_intake_cpu:
+            extra.append(intake_cpu())
         if not args.no_durability:
             t = time.monotonic()
             extra.append(durability_cost(args))

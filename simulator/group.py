@@ -67,23 +67,15 @@ class Group:
         return f"http://{host}:{self.port}"
 
     def run(self, until_idle: float | None = None, ready=None) -> None:
-        """ready(): called once the workers are being started (the CLI prints its line then)."""
-        from granian import Granian
-        from granian.constants import HTTPModes, Interfaces
-        from granian.http import HTTP1Settings
-        from granian.log import LogLevels
+        """ready(): called once every worker has loaded its app and the port takes connections (the CLI prints
+        its line then)."""
         from simulator.transports import build_listeners
 
         multiprocessing.set_start_method("spawn", force=True)  # the supervisor runs threads: never fork it
         os.environ[HUB_ENV] = self.hub.dir
-        threads = max(1, int(self.settings.threads or 16))
-        self._granian = Granian(
-            "simulator.worker:app", factory=True, address=self.settings.host, port=self.port,
-            interface=Interfaces.WSGI, workers=self.workers, http=HTTPModes.http1, websockets=False,
-            blocking_threads=threads, backlog=BACKLOG, backpressure=connection_cap(threads),
-            http1_settings=HTTP1Settings(header_read_timeout=int(HEADER_TIMEOUT * 1000), keep_alive=True),
-            respawn_failed_workers=True, respawn_interval=RESPAWN_AFTER, workers_kill_timeout=int(STOP_TIMEOUT),
-            log_level=LogLevels.error, log_dictconfig=GRANIAN_LOG)
+        self._granian = granian_server("simulator.worker:app", self.settings.host, self.port, self.workers,
+                                       self.settings.threads, respawn_failed_workers=True,
+                                       respawn_interval=RESPAWN_AFTER, workers_kill_timeout=int(STOP_TIMEOUT))
         self.listeners = build_listeners(self.settings, self.runtime)
         for listener in self.listeners:
             t = threading.Thread(target=listener.run, name=f"ftsim-{listener.name}", daemon=True)
@@ -135,6 +127,23 @@ class Group:
     def close(self) -> None:
         self.hub.close()
         self.runtime.close()
+
+
+def granian_server(target: str, host: str, port: int, workers: int, threads: int, **more):
+    """granian's public multi-process server for the WSGI app factory `target` ("module:function"), as ftsim
+    serves: HTTP/1.1, headers within HEADER_TIMEOUT, `threads` Python threads and CONNECTION_CAP connections
+    a worker; bench/raw_rest.py measures the ceiling of exactly this."""
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+
+    threads = max(1, int(threads or 16))
+    return Granian(target, factory=True, address=host, port=port, interface=Interfaces.WSGI, workers=workers,
+                   http=HTTPModes.http1, websockets=False, blocking_threads=threads, backlog=BACKLOG,
+                   backpressure=connection_cap(threads),
+                   http1_settings=HTTP1Settings(header_read_timeout=int(HEADER_TIMEOUT * 1000), keep_alive=True),
+                   log_level=LogLevels.error, log_dictconfig=GRANIAN_LOG, **more)
 
 
 def _loopback(host: str) -> str:

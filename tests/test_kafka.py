@@ -102,19 +102,23 @@ def test_a_batch_stored_but_not_committed_comes_back_and_is_not_stored_twice(kaf
     assert (summary["received"], summary["valid"], summary["duplicates"]) == (30, 30, 0)
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])  # one process; a supervisor with its HTTP workers
 def test_killed_mid_stream_and_restarted_every_message_is_stored_exactly_once(ftsim_process, kafka_bootstrap,
-                                                                              kafka_topic, tmp_path):
+                                                                              kafka_topic, tmp_path,
+                                                                              workers):
     n = 10_000
     publish_kafka(kafka_bootstrap, kafka_topic, [casino_event(user_id=f"u{i % 40}") for i in range(n)])
     args = ("--db", str(tmp_path / "killed.db"), "--kafka", kafka_bootstrap, "--kafka-topic", kafka_topic,
-            "--kafka-group", "killed", "--batch-max", "50", "--severity", "latency.budget=off")
+            "--kafka-group", f"killed-{workers}", "--batch-max", "50", "--severity", "latency.budget=off",
+            "--workers", workers)
     first = ftsim_process(*args)
     wait_for(lambda: received(first.url) >= 500, 30, what="ftsim to be mid-stream")
     first.kill()
     second = ftsim_process(*args)
     at_start = received(second.url)
     assert 500 <= at_start < n  # killed mid-stream, and what it committed survived
-    wait_for(lambda: received(second.url) >= n and committed(kafka_bootstrap, "killed", kafka_topic) == n, 60,
+    wait_for(lambda: received(second.url) >= n and committed(kafka_bootstrap, f"killed-{workers}", kafka_topic) == n,
+             60,
              what="the rest consumed and committed")
     summary = second.summary()
     assert (summary["received"], summary["valid"], summary["duplicates"]) == (n, n, 0)
@@ -151,3 +155,23 @@ def test_two_consumers_in_one_group_split_the_topic_and_judge_nothing_twice(star
     assert sum(received(s) for s in servers) == 400
     assert seen[0].isdisjoint(seen[1]) and seen[0] | seen[1] == {e["activity_id"] for e in events}
     assert all(seen)  # both took part
+
+
+def test_two_instances_on_one_postgres_hand_over_a_killed_ones_partitions_and_judge_nothing_twice(
+        ftsim_process, kafka_bootstrap, kafka_topic, pg_url):
+    """Two `ftsim serve` (each a supervisor with two HTTP workers), as on two hosts: one PostgreSQL ledger,
+    one consumer group. One is SIGKILLed mid-stream with batches stored but their offsets not committed;
+    the group gives its partition to the other, which reads those records again: each is recognised in the
+    shared store by its delivery key, so the one summary counts every record once."""
+    n, group = 6000, f"hosts-{kafka_topic}"
+    publish_kafka(kafka_bootstrap, kafka_topic, [casino_event(user_id=f"u{i % 40}") for i in range(n)])
+    args = ("--db", pg_url, "--kafka", kafka_bootstrap, "--kafka-topic", kafka_topic, "--kafka-group", group,
+            "--batch-max", "50", "--severity", "latency.budget=off", "--workers", "2")
+    a, b = ftsim_process(*args), ftsim_process(*args)
+    wait_for(lambda: received(a.url) >= 1000, 60, what="both instances to be mid-stream")
+    a.kill()
+    wait_for(lambda: received(b.url) >= n and committed(kafka_bootstrap, group, kafka_topic) == n, 120,
+             what="the survivor to take the partition over and finish")
+    summary = b.summary()
+    assert (summary["received"], summary["valid"], summary["duplicates"]) == (n, n, 0)
+    assert b.terminate() == 0

@@ -91,12 +91,14 @@ def test_a_batch_stored_but_not_acked_comes_back_and_is_not_stored_twice(start_s
     assert queue_depth(rabbit_url, rabbit_queue) == 0
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])  # one process; a supervisor with its HTTP workers
 def test_killed_mid_stream_and_restarted_every_message_is_stored_exactly_once(ftsim_process, rabbit_url,
-                                                                              rabbit_queue, tmp_path):
+                                                                              rabbit_queue, tmp_path,
+                                                                              workers):
     n = 10_000
     publish_rabbit(rabbit_url, rabbit_queue, [casino_event() for _ in range(n)], confirm=False)
     args = ("--db", str(tmp_path / "killed.db"), "--rabbit", rabbit_url, "--rabbit-queue", rabbit_queue,
-            "--batch-max", "50", "--severity", "latency.budget=off")
+            "--batch-max", "50", "--severity", "latency.budget=off", "--workers", workers)
     first = ftsim_process(*args)
     wait_for(lambda: received(first.url) >= 500, what="ftsim to be mid-stream")
     first.kill()
