@@ -18,7 +18,15 @@ from pathlib import Path
 from flask import Flask, jsonify, request
 
 
-def create_app() -> Flask:
+def create_app():
+    """The bare app as ftsim serves its own: with one worker this module's server joins answers itself, with
+    more granian's public runner gets them joined by the same middleware as ftsim's workers."""
+    from simulator.transports.rest.server import one_piece
+
+    return one_piece(bare_app())
+
+
+def bare_app() -> Flask:
     app = Flask("raw")
 
     @app.post("/v1/integration/casino")
@@ -33,7 +41,7 @@ def serve_one(port: int) -> None:
     from simulator.settings import load_settings
     from simulator.transports.rest.server import make_http_server
 
-    server = make_http_server(create_app(), load_settings(None, env={}, port=port, db=":memory:"))
+    server = make_http_server(bare_app(), load_settings(None, env={}, port=port, db=":memory:"))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

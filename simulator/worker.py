@@ -30,6 +30,7 @@ def app():
     from simulator.runtime import Runtime
     from simulator.transports.rest.app import create_app
     from simulator.transports.rest.live import CHECKLIST_KEY
+    from simulator.transports.rest.server import one_piece
 
     with open(os.path.join(os.environ[HUB_ENV], SPEC), "rb") as f:
         spec = pickle.load(f)
@@ -41,7 +42,7 @@ def app():
     flask_app = create_app(runtime)
     flask_app.extensions[CHECKLIST_KEY] = spec["checklist"]
     hub.call("hub", "hello", os.getpid())
-    return flask_app
+    return one_piece(flask_app)
 
 
 def _die_with(supervisor: int) -> None:

@@ -263,6 +263,29 @@ class GranianServer(_Base):
         self._worker = None  # drops the runtime and the dup'd listening socket
 
 
+def one_piece(app):
+    """WSGI middleware for granian's public runner, which sends a list body in one call and any other
+    iterable a chunk at a time (a GIL round trip each): an answer that states its Content-Length (all of
+    Flask's but streams) is joined into one piece first, as this module's own runner does."""
+    def call(environ, start_response):
+        length = []
+
+        def start(status, headers, exc_info=None):
+            length[:] = [any(k.lower() == "content-length" for k, _ in headers)]
+            return start_response(status, headers, exc_info) if exc_info is not None else start_response(
+                status, headers)
+
+        body = app(environ, start)
+        if isinstance(body, list) or not (length and length[0]):
+            return body
+        try:
+            return [b"".join(body)]
+        finally:
+            _close(body)
+
+    return call
+
+
 def _no_write(data):
     raise NotImplementedError("ftsim's HTTP server does not support the WSGI write() callable")
 
