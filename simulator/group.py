@@ -1,13 +1,13 @@
 """`ftsim serve --workers N`: a supervisor, N HTTP worker processes on granian's public interface, one ledger.
 
-The supervisor binds nothing itself: granian's `Granian(..., workers=N)` starts the workers (spawned,
-never forked from a process that runs threads), each listening on the port with SO_REUSEPORT, and
-respawns one that dies. Each worker is a whole intake over the shared store (simulator/worker.py). The
-supervisor holds what must be one: the broker listeners (one consumer per queue keeps each sender's order,
-which the round rules depend on), the upstream pairing, the operator calls, the listeners' states, all
-served to the workers by simulator/hub.py. It is the group's process group leader when started as one:
-SIGKILL of the group takes every process; SIGKILL of the supervisor alone takes the workers with it (their
-parent-death signal); SIGKILL of a worker costs only the requests it held, which their senders retry.
+granian's `Granian(..., workers=N)` starts the workers (spawned, never forked from a process that runs
+threads), each listening on the port with SO_REUSEPORT, and starts again one that dies. A worker takes
+HTTP and judges what needs no history; the supervisor's one intake judges the rest against the ledger for
+every worker and for the broker listeners, which run here (one consumer per queue keeps each sender's
+order, which the round rules depend on), over simulator/hub.py. The supervisor is its group's process
+group leader when started as one: SIGKILL of the group takes every process; SIGKILL of the supervisor
+alone takes the workers with it (their parent-death signal); SIGKILL of a worker costs only the requests
+it held, which their senders retry.
 """
 from __future__ import annotations
 
@@ -106,14 +106,10 @@ class Group:
         ready()
 
     def _stop_when_idle(self, idle: float) -> None:
-        store, started = self.runtime.store, time.monotonic()
-        marker, last = store.change_marker(), started
+        started = time.monotonic()
         while True:
             time.sleep(0.2)
-            now_marker = store.change_marker()
-            if now_marker != marker:
-                marker, last = now_marker, time.monotonic()
-            elif time.monotonic() - last >= idle:
+            if time.monotonic() - (self.runtime.last_message_at or started) >= idle:  # every channel's last batch
                 os.kill(os.getpid(), signal.SIGTERM)  # granian's own handler stops the workers
                 return
 

@@ -115,18 +115,21 @@ class Intake:
     def _judge_group(self, batch: list[_Waiter], leader: _Waiter) -> None:
         results = [(None, RuntimeError("intake stopped before judging this message"))] * len(batch)
         try:
-            try:
-                results = [(v, None) for v in self.judge([w.envelope for w in batch],
-                                                         stateless=[w.stateless for w in batch])]
-            except StoreError as exc:  # the store failed, not a message: every caller gets the error
-                results = [(None, exc)] * len(batch)
-            except Exception:  # a message tripped a bug: one at a time, so only that caller fails
-                results = [self._judge_alone(w.envelope) for w in batch]
+            results = self.judge_each([w.envelope for w in batch], [w.stateless for w in batch])
         finally:
             for w, (verdict, error) in zip(batch, results):
                 w.verdict, w.error, w.done = verdict, error, True
                 if w is not leader:
                     w.wake.release()
+
+    def judge_each(self, envelopes: list[Envelope], stateless: list) -> list[tuple[Verdict | None, Exception | None]]:
+        """judge() for callers that each wait for their own message: (verdict, None) or (None, the error)."""
+        try:
+            return [(v, None) for v in self.judge(envelopes, stateless=stateless)]
+        except StoreError as exc:  # the store failed, not a message: every caller gets the error
+            return [(None, exc)] * len(envelopes)
+        except Exception:  # a message tripped a bug: one at a time, so only that caller fails
+            return [self._judge_alone(e) for e in envelopes]
 
     def _judge_alone(self, envelope: Envelope):
         try:
@@ -240,6 +243,24 @@ class Intake:
             return self.stateless(env)
         except Exception as exc:  # raised again where _judge_one turns it into this message's verdict
             return _Failed(exc)
+
+    def stateless_portable(self, env: Envelope):
+        """What `stateless` found, for another process's intake to judge the rest (`restore`): the type by
+        name, the Facts left to be rebuilt there."""
+        pre = self._stateless_or_error(env)
+        if isinstance(pre, _Failed):
+            return pre
+        payload, event_type, timestamp, found, facts = pre
+        return payload, event_type.name if event_type is not None else None, timestamp, found, facts is not None
+
+    def restore(self, env: Envelope, portable):
+        if isinstance(portable, _Failed):
+            return portable
+        payload, name, timestamp, found, has_facts = portable
+        event_type = self.registry.types[name] if name is not None else None
+        facts = Facts(payload, event_type, env.received_at, timestamp, self.latency_budget, self.amount_tolerance,
+                      self.profile) if has_facts else None
+        return payload, event_type, timestamp, found, facts
 
     def _examine(self, tx, env: Envelope, pre=None):
         """Everything that judges and nothing that writes, so a bug here leaves the transaction untouched:

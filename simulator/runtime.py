@@ -33,8 +33,8 @@ class ChannelState:
 class Runtime:
     def __init__(self, settings: Settings, registry=None, hub=None):
         """registry: the event types to judge; the discovered ones unless a test brings its own.
-        hub: in a worker of `ftsim serve --workers N`, the supervisor (simulator/hub.py), which holds the
-        pairing, the operator calls and the listeners' states for every worker."""
+        hub: in a worker of `ftsim serve --workers N`, the supervisor (simulator/hub.py), whose intake judges
+        with the ledger and which holds the pairing, the operator calls and the listeners' states."""
         self.settings = settings
         self.registry = registry if registry is not None else load_registry()
         self.catalog = catalog_of(self.registry)
@@ -48,10 +48,19 @@ class Runtime:
         self.intake.subscribe(self._seen)
         self.hub = hub
         self.operator = None  # the calls to the operator's API, when one is configured (issue 10)
+        if hub is not None:  # a worker: the supervisor judges with the ledger, feeds the pairing and the calls
+            from simulator.hub import RemoteIntake, RemoteOperator, RemotePairing
+
+            self.intake = RemoteIntake(self.intake, hub)
+            self.operator = RemoteOperator(hub) if settings.operator_api else None
+            self.pipeline = RemotePairing(hub)
+            return
         if settings.operator_api:
-            self.operator = _operator(settings, self.store, self.severities, hub)
+            from simulator.operator.service import OperatorChecks
+
+            self.operator = OperatorChecks(settings, self.store, self.severities)
             self.intake.subscribe(self.operator.on_verdicts)
-        self.pipeline = _pipeline(settings, self.severities, hub)
+        self.pipeline = _pipeline(settings, self.severities)
         self.intake.watch(self.pipeline.watch)
 
     def _seen(self, verdicts) -> None:
@@ -72,23 +81,8 @@ class Runtime:
         self.store.close()
 
 
-def _operator(settings: Settings, store, severities: Severities, hub):
-    if hub is not None:
-        from simulator.hub import RemoteOperator
-
-        return RemoteOperator(hub)
-    from simulator.operator.service import OperatorChecks
-
-    return OperatorChecks(settings, store, severities)
-
-
-def _pipeline(settings: Settings, severities: Severities, hub):
-    """The upstream pairing (inputs a driver registered, with the FT events they cause), in this process
-    or, in a worker, the supervisor's."""
-    if hub is not None:
-        from simulator.hub import RemotePairing
-
-        return RemotePairing(hub)
+def _pipeline(settings: Settings, severities: Severities):
+    """The upstream pairing (inputs a driver registered, with the FT events they cause), in this process."""
     from simulator.upstream.mapping import load_mapping
     from simulator.upstream.pairing import Pairing
 

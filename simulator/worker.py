@@ -1,9 +1,8 @@
 """One HTTP worker of `ftsim serve --workers N`: granian's worker process imports this and calls `app()`.
 
-Each worker is a whole intake (HTTP, parse, schema, rules, the books) over the shared store: the part of a
-message that needs no history runs in parallel in every worker, the part that does runs under the store's
-lock, so the ledger stays one. What must stay in one memory (the pairing, the operator calls, the
-listeners' states) is the supervisor's, reached through simulator/hub.py.
+A worker takes HTTP and judges what needs no history (parse, schema, stateless rules, wording); the rest,
+and what must stay in one memory (the pairing, the operator calls, the listeners' states), is the
+supervisor's, reached through simulator/hub.py. It reads the store itself for the query API and the page.
 """
 from __future__ import annotations
 

@@ -202,3 +202,29 @@ def test_until_idle_ends_the_run_with_its_reports(ftsim_process, tmp_path, worke
     doc = json.loads(report.read_text())
     assert doc["summary"]["received"] == 1
     assert code == (0 if doc["checklist"]["passed"] else 1)
+
+
+def test_hostile_bodies_get_their_verdicts_through_the_hub_and_block_nothing(ftsim_process, tmp_path):
+    """What a worker judges alone (parse errors, a body nested past the depth limit, bytes that are not
+    UTF-8) still reaches the supervisor's one intake, is stored with its rule, and the next message is fine."""
+    server = ftsim_process("--db", str(tmp_path / "hostile.db"), "--workers", "2")
+    client = Client(server.url)
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for body in (b"{not json", deep, b'{"a": "\xff"}'):
+        status, answer = client.request("POST", "/v1/integration/casino", body)
+        assert status == 400 and [v["rule"] for v in answer["violations"]] == ["json.parse"], answer
+    assert client.post_event(casino_event())[0] == 200
+    summary = client.get("/api/summary")[1]
+    assert (summary["received"], summary["valid"], summary["invalid"]) == (4, 1, 3)
+
+
+def test_a_vanished_database_file_gets_503_from_every_worker(ftsim_process, tmp_path):
+    """The supervisor's commit notices the file is gone; the worker answers what the supervisor raised."""
+    db = tmp_path / "gone.db"
+    server = ftsim_process("--db", str(db), "--workers", "2")
+    client = Client(server.url)
+    assert client.post_event(casino_event())[0] == 200
+    db.unlink()
+    for _ in range(4):  # fresh connections: both workers answer
+        status, answer = client.post_event(casino_event())
+        assert status == 503 and "not kept" in answer["message"]
