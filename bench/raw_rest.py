@@ -10,19 +10,26 @@ simulator/group.py. So ftsim's REST rate divided by this one is the share of the
 """
 from __future__ import annotations
 
+import os
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
 from flask import Flask, jsonify, request
 
 
-def create_app():
-    """The bare app as ftsim serves its own: with one worker this module's server joins answers itself, with
-    more granian's public runner gets them joined by the same middleware as ftsim's workers."""
-    from simulator.transports.rest.server import one_piece
+CPU_LOCKS = "RAW_REST_CPU_LOCKS"
 
+
+def create_app():
+    """The bare app as ftsim's workers serve theirs: each on a CPU of its own, answers joined by the same
+    middleware (with one worker, serve_one's server does both itself)."""
+    from simulator.transports.rest.server import one_piece
+    from simulator.worker import own_cpu
+
+    own_cpu(os.environ[CPU_LOCKS])
     return one_piece(bare_app())
 
 
@@ -59,6 +66,7 @@ def serve_many(port: int, workers: int) -> None:
     from simulator.settings import Settings
 
     multiprocessing.set_start_method("spawn", force=True)
+    os.environ[CPU_LOCKS] = tempfile.mkdtemp(prefix="raw-rest-")  # the workers' CPU locks (simulator/worker.py)
     granian_server("raw_rest:create_app", "127.0.0.1", port, workers, Settings().threads,
                    working_dir=Path(__file__).resolve().parent).serve()
 
