@@ -329,6 +329,22 @@ class FtsimProcess:
         self.proc.wait(timeout=10)
         wait_for(lambda: not self.workers(), 10, what="the whole group to be gone")
 
+    def kill_a_worker(self) -> int:
+        """SIGKILL one HTTP worker of `--workers N`; the supervisor starts another."""
+        victim = self.workers()[0]
+        os.kill(victim, signal.SIGKILL)
+        return victim
+
+    def kill_hard(self, workers: str) -> None:
+        """The crash a test is about: with workers, the whole group at once (one worker first, mid-stream,
+        which the supervisor's listeners must not notice); alone, the one process."""
+        if workers == "1":
+            return self.kill()
+        before = received(self.url)
+        self.kill_a_worker()
+        wait_for(lambda: received(self.url) > before, 20, what="the stream to go on past a dead worker")
+        self.kill_group()
+
     def workers(self) -> list[int]:
         """The HTTP worker processes of `--workers N` (multiprocessing's children, but its resource tracker)."""
         found = []

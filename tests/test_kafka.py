@@ -113,7 +113,7 @@ def test_killed_mid_stream_and_restarted_every_message_is_stored_exactly_once(ft
             "--workers", workers)
     first = ftsim_process(*args)
     wait_for(lambda: received(first.url) >= 500, 30, what="ftsim to be mid-stream")
-    first.kill()
+    first.kill_hard(workers)
     second = ftsim_process(*args)
     at_start = received(second.url)
     assert 500 <= at_start < n  # killed mid-stream, and what it committed survived
