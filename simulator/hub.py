@@ -214,7 +214,6 @@ class RemoteIntake:
 
     def __init__(self, local, hub: HubClient):
         self.local, self.hub = local, hub
-        self.registry = local.registry
 
     def one(self, envelope):
         return self.hub.judge(envelope, self.local.stateless_portable(envelope))

@@ -48,9 +48,9 @@ class SQLiteStore(SQLStore):
         self._gate = None
         super().__init__(tables)  # the tables are made under SQLite's own lock; every batch after under the gate
         if not self._memory:
-            # Writers of several processes (`ftsim serve --workers N`, two ftsim on one file) queue on this
-            # lock, which wakes the next one the moment it is free; SQLite's own busy handler sleeps 1-100 ms
-            # between tries, most of a batch's time under contention.
+            # Writers of several processes (two ftsim on one file; the workers of `--workers N`, which store
+            # refused requests and clear, beside their supervisor) queue on this lock, which wakes the next one
+            # the moment it is free; SQLite's own busy handler sleeps 1-100 ms between tries.
             self._gate = os.open(path + "-lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             self._writer.execute(f"PRAGMA wal_autocheckpoint = {SAFETY_PAGES}")
             self._checkpointer = Checkpointer(lambda: self._connect(create=False))

@@ -1,0 +1,121 @@
+"""The hub between `--workers N`'s supervisor and its workers, over its real Unix socket, in one process:
+what a worker thread sends comes back as its own answer, waiting messages share a transaction, a slow call
+holds up no judgement, errors arrive as themselves, and a hub that is gone means nothing was kept."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from simulator.core.envelope import Envelope
+from simulator.core.errors import StoreError
+from simulator.hub import Hub, HubClient, RemoteIntake
+from simulator.runtime import Runtime
+
+from tests.conftest import casino_event
+
+
+@pytest.fixture
+def hub_pair(make_settings):
+    """A supervisor's Runtime with its hub, and a worker's Runtime talking to it."""
+    settings = make_settings(severity=["latency.budget=off"])
+    supervisor = Runtime(settings)
+    hub = Hub(supervisor)
+    client = HubClient(**hub.for_workers())
+    worker = Runtime(settings, hub=client)
+    yield supervisor, hub, worker
+    worker.close()
+    hub.close()
+    supervisor.close()
+
+
+def envelope(event) -> Envelope:
+    return Envelope("rest", json.dumps(event).encode(), "CASINO")
+
+
+def test_each_thread_gets_its_own_verdict_and_waiting_messages_share_transactions(hub_pair):
+    supervisor, _, worker = hub_pair
+    assert isinstance(worker.intake, RemoteIntake)
+    sizes, judge = [], supervisor.intake.judge
+
+    def counting(envelopes, **kw):
+        envelopes = list(envelopes)
+        sizes.append(len(envelopes))
+        return judge(envelopes, **kw)
+
+    supervisor.intake.judge = counting
+    events = [casino_event(user_id=f"u{i % 5}") for i in range(200)]
+    events[7] = {**events[7], "amount": "twenty"}  # one invalid: its own verdict, nobody else's
+    answers: dict[str, object] = {}
+
+    def send(chunk):
+        for e in chunk:
+            answers[e["activity_id"]] = worker.intake.one(envelope(e))
+
+    threads = [threading.Thread(target=send, args=(events[i::16],)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [e["activity_id"] for e in events if not answers[e["activity_id"]].valid] == [events[7]["activity_id"]]
+    assert {v.id for v in answers.values()} == set(range(1, 201))  # one stored message each
+    assert sum(sizes) == 200 and max(sizes) > 1  # some waited together for one commit
+    assert supervisor.store.counts()["received"] == 200
+
+
+def test_a_retry_sent_through_another_worker_is_recognised(hub_pair, make_settings):
+    supervisor, hub, worker = hub_pair
+    other = Runtime(make_settings(severity=["latency.budget=off"]), hub=HubClient(**hub.for_workers()))
+    try:
+        event = casino_event()
+        first, again = worker.intake.one(envelope(event)), other.intake.one(envelope(event))
+        assert first.valid and not first.duplicate
+        assert again.duplicate and [v.rule for v in again.violations] == ["activity.retry"]
+    finally:
+        other.close()
+
+
+def test_a_slow_call_holds_up_no_judgement(hub_pair):
+    supervisor, _, worker = hub_pair
+    release = threading.Event()
+
+    def slow_summary():
+        release.wait(10)
+        return {"slow": True}
+
+    supervisor.pipeline.summary = slow_summary
+    got = {}
+    caller = threading.Thread(target=lambda: got.setdefault("summary", worker.pipeline.summary()))
+    caller.start()
+    time.sleep(0.1)  # the call is in the hub now
+    assert worker.intake.one(envelope(casino_event())).valid  # answered while the call waits
+    assert caller.is_alive()
+    release.set()
+    caller.join(5)
+    assert got["summary"] == {"slow": True}
+
+
+def test_errors_come_back_as_themselves(hub_pair):
+    _, _, worker = hub_pair
+    with pytest.raises(ValueError, match=r"inputs\[0\]\.source"):  # the pairing's words: the API's 400
+        worker.pipeline.register([{"id": "x"}])
+    with pytest.raises(ValueError, match="not served"):
+        worker.hub.call("runtime", "close")  # only what a worker may ask is served
+    assert worker.channel_states() == {}
+
+
+def test_a_store_failure_in_the_supervisor_reaches_the_worker_as_nothing_kept(hub_pair, tmp_path):
+    supervisor, _, worker = hub_pair
+    assert worker.intake.one(envelope(casino_event())).valid
+    (tmp_path / "ftsim.db").unlink()
+    with pytest.raises(StoreError):
+        worker.intake.one(envelope(casino_event()))
+
+
+def test_a_closed_hub_means_nothing_was_kept(hub_pair):
+    _, hub, worker = hub_pair
+    worker.hub._conn.close()  # as when the supervisor dies: the reader sees the connection end
+    with pytest.raises(StoreError, match="not kept|send it again"):
+        worker.intake.one(envelope(casino_event()))
