@@ -38,6 +38,15 @@ GRANIAN_LOG = {"handlers": {
 READY_TIMEOUT = 60.0  # seconds the workers have to load their app before the supervisor says it listens
 
 
+def available() -> str | None:
+    """Why granian's public multi-process interface cannot run here, or None when it can."""
+    try:
+        from granian import Granian  # noqa: F401
+    except ImportError as exc:
+        return f"granian is not importable ({exc})"
+    return None
+
+
 class Group:
     """The supervisor's object; `run()` blocks until SIGTERM/SIGINT (or --until-idle), then stops the workers."""
 
@@ -45,10 +54,8 @@ class Group:
         from simulator.serve import check_exposure
 
         check_exposure(settings)
-        try:
-            from granian import Granian  # noqa: F401  (the public interface; a missing granian fails here)
-        except ImportError as exc:
-            raise ConfigError(f"--workers {workers} needs granian ({exc}); serve with --workers 1") from None
+        if (why := available()) is not None:
+            raise ConfigError(f"--workers {workers}: {why}; serve with --workers 1")
         self.settings = settings
         self.workers = workers
         self.checklist = checklist

@@ -228,3 +228,35 @@ def test_a_vanished_database_file_gets_503_from_every_worker(ftsim_process, tmp_
     for _ in range(4):  # fresh connections: both workers answer
         status, answer = client.post_event(casino_event())
         assert status == 503 and "not kept" in answer["message"]
+
+
+def test_without_granian_the_default_serves_in_one_process_and_a_number_asked_for_is_refused(monkeypatch, tmp_path,
+                                                                                              capsys, caplog):
+    """granian missing (monkeypatched: it is installed here): one worker per CPU, the default, falls back to
+    the one-process server on werkzeug and says why; `--workers 2` asked for by number is refused, exit 2."""
+    import sys
+
+    from simulator import group
+    from simulator.cli import main
+
+    monkeypatch.setattr(group, "available", lambda: "granian is not importable (test)")
+    monkeypatch.setitem(sys.modules, "granian", None)  # the one-process server falls back to werkzeug too
+    code = main(["serve", "--port", "0", "--db", str(tmp_path / "one.db"), "--until-idle", "0.5",
+                 "--report-json", str(tmp_path / "r.json")])
+    assert "listening on" in capsys.readouterr().out
+    assert "serving in one process: granian is not importable (test)" in caplog.text
+    assert "HTTP server granian unavailable" in caplog.text  # and the one process took werkzeug
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["summary"]["received"] == 0 and code == (0 if doc["checklist"]["passed"] else 1)
+    assert main(["serve", "--port", "0", "--db", str(tmp_path / "two.db"), "--workers", "2"]) == 2
+    assert "granian is not importable (test); serve with --workers 1" in capsys.readouterr().err
+
+
+def test_the_worker_count_is_a_setting_like_any_other(tmp_path):
+    from simulator.core.errors import ConfigError
+    from simulator.settings import load_settings
+
+    assert load_settings(None, env={"FTSIM_WORKERS": "3"}).worker_count == 3
+    assert load_settings(None, env={}).worker_count == len(__import__("os").sched_getaffinity(0))
+    with pytest.raises(ConfigError, match="workers"):
+        load_settings(None, env={}, workers=-1)

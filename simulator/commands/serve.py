@@ -69,7 +69,7 @@ def settings_from(args):
 
 def run(args) -> int:
     settings, checklist = settings_from(args), serve_checklist(args)
-    if settings.worker_count > 1:
+    if settings.worker_count > 1 and _group_can_run(settings):
         return _run_group(args, settings, checklist)
     from simulator.serve import Server
 
@@ -84,6 +84,20 @@ def run(args) -> int:
         return finish(server, args)
     finally:
         server.stop()
+
+
+def _group_can_run(settings) -> bool:
+    """Workers by default (one per CPU) fall back to one process where granian cannot run them, saying so;
+    workers asked for by number do not (Group refuses with the reason)."""
+    from simulator.group import available
+
+    why = available()
+    if why is not None and not settings.workers:
+        import logging
+
+        logging.getLogger("ftsim").warning("serving in one process: %s, so no HTTP workers", why)
+        return False
+    return True
 
 
 def _run_group(args, settings, checklist) -> int:
