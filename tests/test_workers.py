@@ -260,3 +260,22 @@ def test_the_worker_count_is_a_setting_like_any_other(tmp_path):
     assert load_settings(None, env={}).worker_count == len(__import__("os").sched_getaffinity(0))
     with pytest.raises(ConfigError, match="workers"):
         load_settings(None, env={}, workers=-1)
+
+
+def test_idle_and_dripping_connections_lock_no_one_out_of_the_workers(ftsim_process, tmp_path):
+    """granian's Rust side holds idle and slowloris connections without a Python thread, in every worker:
+    300 idle sockets and 20 dripping header bytes, then a sender still gets its 200 at once."""
+    server = ftsim_process("--db", str(tmp_path / "idle.db"), "--workers", "2")
+    host, port = "127.0.0.1", int(server.url.rsplit(":", 1)[1])
+    held = []
+    try:
+        for _ in range(300):
+            held.append(socket.create_connection((host, port), timeout=5))
+        for s in held[:20]:
+            s.sendall(b"POST /v1/integration/casino HTTP/1.1\r\nHost: x\r\n")  # headers that never end
+        for _ in range(10):
+            assert Client(server.url).post_event(casino_event())[0] == 200
+    finally:
+        for s in held:
+            s.close()
+    assert server.summary()["received"] == 10
