@@ -1,7 +1,9 @@
-"""The HTTP server that carries the Flask app inside `ftsim serve`'s own process.
+"""The HTTP server that carries the Flask app inside one process: `ftsim serve --workers 1`, the in-process
+server of the tests and the pytest plugin (`--workers N` runs granian's public multi-process server
+instead, simulator/group.py, with `one_piece` and `connection_cap` from here).
 
-It must live in the same process as the listeners and intake (the ledger has one writer), start on a
-given or free port, and stop on request. The interface `serve.Server` relies on: `server_port`,
+It lives in the same process as the listeners and intake, starts on a given or free port, and stops on
+request. The interface `serve.Server` relies on: `server_port`,
 `serve_forever()` (blocking, run in a thread), `shutdown()` (from another thread), `server_close()`.
 
 Chosen on measurements (2 cores shared with wrk, keep-alive, 16 connections, a bare Flask app answering
@@ -10,9 +12,8 @@ thread 5,900-6,600 req/s (9,300 with the server's threads on one CPU, see _app_c
 cheroot 2,200, werkzeug's threaded server 1,100; with ftsim's real intake on a SQLite file: 1,600-1,700
 (2,600 on one CPU), 1,100, 1,150 and 760.
 
-Granian's own servers don't fit: its embedded server refuses WSGI, its thread server needs a
-free-threaded Python, and its default forks workers that would each have an intake of their own. A
-granian worker process runs one `WSGIWorker`, whose Rust runtime does the HTTP off the GIL and calls the
+For one process granian's own servers don't fit: its embedded server refuses WSGI, its thread server
+needs a free-threaded Python, and its default starts worker processes. A granian worker process runs one `WSGIWorker`, whose Rust runtime does the HTTP off the GIL and calls the
 app on a pool of Python threads; we run exactly that in our process, on a socket we bind ourselves (plain
 SO_REUSEADDR, so a second `ftsim serve` on a busy port fails as it should, where granian's own sockets
 set SO_REUSEPORT and would silently share it). Our WSGI runner hands granian a buffered body in one
