@@ -13,7 +13,7 @@ import os
 import pickle
 import signal
 
-HUB_ENV = "FTSIM_HUB"  # the supervisor's hub folder: its socket, its pairing flag and this worker's spec
+HUB_ENV = "FTSIM_HUB"  # the supervisor's hub folder: its socket, the workers' spec and their CPU locks
 SPEC = "worker.pickle"
 PR_SET_PDEATHSIG = 1
 
@@ -52,7 +52,7 @@ _HELD: list[int] = []  # the lock of the CPU this worker runs on, held for the w
 def own_cpu(folder: str) -> None:
     """Run this worker, its Rust I/O thread and its Python threads on a CPU of its own: the first whose lock
     file in the supervisor's folder no live worker holds (the kernel frees a dead one's). A process whose
-    threads take the GIL from one another across cores spends a third more CPU on each request (measured
+    threads take the GIL from one another across cores spends a fifth more CPU on each request (measured
     on 2 cores: a bare Flask app under 2 granian workers 400 -> 336 us a request, 3,900 -> 4,800 req/s).
     More workers than CPUs: the rest are left to the scheduler."""
     if not hasattr(os, "sched_getaffinity"):
