@@ -64,7 +64,7 @@ class Hub:
         while not self._closed:
             try:
                 conn = self._listener.accept()
-            except OSError:  # closed, or a client that failed the handshake
+            except Exception:  # closed (OSError), or a client that failed or left the handshake
                 continue
             threading.Thread(target=self._serve, args=(conn,), name="ftsim-hub-conn", daemon=True).start()
 

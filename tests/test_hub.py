@@ -119,3 +119,19 @@ def test_a_closed_hub_means_nothing_was_kept(hub_pair):
     worker.hub._conn.close()  # as when the supervisor dies: the reader sees the connection end
     with pytest.raises(StoreError, match="not kept|send it again"):
         worker.intake.one(envelope(casino_event()))
+
+
+def test_a_client_without_the_key_is_turned_away_and_the_workers_go_on(hub_pair):
+    import socket as sockets
+
+    from multiprocessing.connection import Client
+    from multiprocessing import AuthenticationError
+
+    _, hub, worker = hub_pair
+    with pytest.raises(AuthenticationError):
+        Client(hub.address, "AF_UNIX", authkey=b"wrong")
+    with sockets.socket(sockets.AF_UNIX) as s:  # and one that leaves in the middle of the handshake
+        s.connect(hub.address)
+    late = HubClient(**hub.for_workers())  # a worker started after them still gets in
+    assert late.call("runtime", "channel_states") == {}
+    assert worker.intake.one(envelope(casino_event())).valid
