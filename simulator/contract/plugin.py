@@ -79,7 +79,10 @@ class Book(Protocol):
 
     `judge` reads state and says what is wrong and what the event would change; intake calls `apply`
     with that plan only when the message has no error-severity violation, so a refused event never moves
-    state, and a retry is counted once."""
+    state, and a retry is counted once. A book may also have `prefetch(tx, [facts])`, which intake calls
+    once a batch, before any judge: it reads the rows the batch's events will ask for in a statement or two
+    and keeps them for the transaction (casino's activities and rounds); what it finds must be exactly what
+    judge would read one event at a time."""
 
     def judge(self, tx: State, facts: Facts) -> tuple[list[Violation], Any]: ...
     def apply(self, tx: State, plan: Any) -> None: ...
