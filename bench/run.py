@@ -149,23 +149,16 @@ class Ftsim:
     def running(self):
         with process(self.cmd, self.log, self.code) as proc:
             self.proc = proc
-            wait_port(self.port)
             self._wait_listening()
             yield self
 
     def _wait_listening(self, timeout: float = 60.0) -> None:
-        """Until the server answers (with --workers N, the first worker may listen before the others)."""
+        """Until ftsim says where it listens: with --workers N it says so once every worker has its app."""
         deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.get("/api/summary")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        if "--workers" not in self.cmd or self.cmd[self.cmd.index("--workers") + 1] != "1":
-            time.sleep(1)  # the others load their app meanwhile
+        while b"ftsim listening on" not in (self.log.read_bytes() if self.log.exists() else b""):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError(f"ftsim did not start: see {self.log}")
+            time.sleep(0.05)
 
     def get(self, path: str, method: str = "GET"):
         req = urllib.request.Request(self.url + path, method=method)

@@ -23,7 +23,7 @@ from simulator.core.errors import ConfigError
 from simulator.hub import Hub
 from simulator.runtime import Runtime
 from simulator.settings import Settings
-from simulator.transports.rest.server import BACKLOG, HEADER_TIMEOUT, STOP_TIMEOUT, connection_cap
+from simulator.transports.rest.server import BACKLOG, HEADER_TIMEOUT, STOP_TIMEOUT, connection_cap, listen
 from simulator.worker import HUB_ENV, write_spec
 
 log = logging.getLogger("ftsim")
@@ -58,7 +58,6 @@ class Group:
             raise ConfigError(f"--workers {workers}: {why}; serve with --workers 1")
         self.settings = settings
         self.workers = workers
-        self.checklist = checklist
         self.port = _free_port(settings.host, settings.port)
         self.runtime = Runtime(settings)
         self.hub = Hub(self.runtime)
@@ -157,9 +156,5 @@ def _loopback(host: str) -> str:
 def _free_port(host: str, port: int) -> int:
     """The port the workers will share: a busy one fails here, as it does for one process (granian's own
     sockets set SO_REUSEPORT and would share it silently with another server); 0 picks a free one."""
-    family, kind, proto, _, addr = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
-                                                      flags=socket.AI_PASSIVE)[0]
-    with socket.socket(family, kind, proto) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(addr)
+    with listen(host, port) as sock:
         return sock.getsockname()[1]

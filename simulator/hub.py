@@ -89,8 +89,7 @@ class Hub:
                 if kind == "judge":
                     envelope, stateless = rest
                     with self._work:
-                        self._waiting.append((envelope, stateless, lambda v, e, rid=rid: answer(
-                            rid, e is None, v if e is None else e)))
+                        self._waiting.append((envelope, stateless, answer, rid))
                         self._work.notify()
                 else:
                     threading.Thread(target=self._answer_call, args=(answer, rid, *rest), daemon=True).start()
@@ -105,14 +104,13 @@ class Hub:
                 batch = self._waiting[:GROUP_MAX]
                 del self._waiting[:GROUP_MAX]
             try:
-                envelopes = [e for e, _, _ in batch]
-                results = intake.judge_each(envelopes, [intake.restore(e, s) for e, s, _ in batch])
+                results = intake.judge_each([e for e, *_ in batch], [intake.restore(e, s) for e, s, *_ in batch])
             except Exception as exc:  # judge_each answers per message; this is a bug around it
                 log.exception("hub: a batch of %d could not be judged", len(batch))
                 results = [(None, StoreError(f"ftsim could not judge this message ({type(exc).__name__})"))] * len(
                     batch)
-            for (_, _, reply), (verdict, error) in zip(batch, results):
-                reply(verdict, error)
+            for (_, _, answer, rid), (verdict, error) in zip(batch, results):
+                answer(rid, error is None, verdict if error is None else error)
 
     def _answer_call(self, answer, rid, target, name, args, kwargs) -> None:
         try:
@@ -173,6 +171,7 @@ class HubClient:
             except (EOFError, OSError) as exc:
                 self._gone = f"the supervisor's hub closed ({type(exc).__name__})"
                 for reply in list(self._pending.values()):
+                    reply.result = StoreError(f"store: {self._gone} before answering; send it again")
                     reply.done.release()
                 return
             reply = self._pending.pop(rid, None)
@@ -195,8 +194,6 @@ class HubClient:
             self._pending.pop(rid, None)
             raise StoreError(f"store: the supervisor's hub is unreachable ({exc}); this message was not kept") from exc
         reply.done.acquire()
-        if reply.result is None and not reply.ok and self._gone:
-            raise StoreError(f"store: {self._gone} before answering; send it again")
         if not reply.ok:
             raise reply.result
         return reply.result

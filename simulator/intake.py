@@ -142,8 +142,7 @@ class Intake:
 
         stateless: what `stateless` found for each envelope, when the caller judged that part already."""
         envelopes = list(envelopes)
-        pre = stateless if stateless is not None else [None] * len(envelopes)
-        pre = [p if p is not None else self._stateless_or_error(e) for e, p in zip(envelopes, pre)]
+        pre = stateless if stateless is not None else [self._stateless_or_error(e) for e in envelopes]
         with self._lock:
             try:
                 with self.store.batch() as tx:
@@ -170,12 +169,11 @@ class Intake:
     def _prefetch(self, tx, pre: list) -> None:
         """A book that can (`prefetch(tx, [facts])`) reads the rows the batch will ask for at once, rather
         than one statement an event. A bug there costs only the speed: the look-ups happen one by one."""
-        books: dict[int, tuple] = {}
+        books: dict[int, tuple] = {}  # by id: a book need not be hashable
         for p in pre:
             facts = None if isinstance(p, _Failed) else p[4]
-            book = facts.event_type.book if facts is not None else None
-            if book is not None and hasattr(book, "prefetch"):
-                books.setdefault(id(book), (book, []))[1].append(facts)
+            if facts is not None and hasattr(facts.event_type.book, "prefetch"):
+                books.setdefault(id(facts.event_type.book), (facts.event_type.book, []))[1].append(facts)
         for book, batch in books.values():
             try:
                 book.prefetch(tx, batch)

@@ -79,11 +79,15 @@ def run(args) -> int:
     _listening(server.url)
     try:
         server.wait(until_idle=args.until_idle)
-        if server.runtime.operator is not None:  # the reports include the calls the last events caused
-            server.runtime.operator.wait_idle(60)
-        return finish(server, args)
+        return _finish(server, checklist, args)
     finally:
         server.stop()
+
+
+def _finish(server, checklist, args) -> int:
+    if server.runtime.operator is not None:  # the reports include the calls the last events caused
+        server.runtime.operator.wait_idle(60)
+    return finish(server, checklist, args)
 
 
 def _group_can_run(settings) -> bool:
@@ -112,9 +116,7 @@ def _run_group(args, settings, checklist) -> int:
     finally:
         group.stop_listeners()
     try:
-        if group.runtime.operator is not None:
-            group.runtime.operator.wait_idle(60)
-        return finish(group, args)
+        return _finish(group, checklist, args)
     finally:
         group.close()
 

@@ -82,14 +82,13 @@ def ci_mode(args) -> bool:
     return any(getattr(args, k, None) for k in ("until_idle", "junit", "report_html", "report_json", "fail_on"))
 
 
-def finish(server, args, out=None) -> int:
-    """After serving: write the reports asked for, print the checklist, and give the CI exit code."""
+def finish(server, checklist, args, out=None) -> int:
+    """After serving (server: a serve.Server or a group.Group, anything with `runtime` and `url`): write the
+    reports asked for, print the checklist, and give the CI exit code."""
     if not ci_mode(args):
         return 0
     from simulator import report
-    from simulator.transports.rest.live import CHECKLIST_KEY
 
-    checklist = getattr(server, "checklist", None) or server.app.extensions[CHECKLIST_KEY]  # a Group has no app
     doc = report.build(server.runtime, checklist, source=server.url)
     for fmt, path in (("junit", args.junit), ("html", args.report_html), ("json", args.report_json)):
         if path:

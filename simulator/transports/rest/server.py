@@ -12,12 +12,13 @@ thread 5,900-6,600 req/s (9,300 with the server's threads on one CPU, see _app_c
 cheroot 2,200, werkzeug's threaded server 1,100; with ftsim's real intake on a SQLite file: 1,600-1,700
 (2,600 on one CPU), 1,100, 1,150 and 760.
 
-For one process granian's own servers don't fit: its embedded server refuses WSGI, its thread server
-needs a free-threaded Python, and its default starts worker processes. A granian worker process runs one `WSGIWorker`, whose Rust runtime does the HTTP off the GIL and calls the
-app on a pool of Python threads; we run exactly that in our process, on a socket we bind ourselves (plain
-SO_REUSEADDR, so a second `ftsim serve` on a busy port fails as it should, where granian's own sockets
-set SO_REUSEPORT and would silently share it). Our WSGI runner hands granian a buffered body in one
-piece, which about doubled granian's rate over its own runner (one GIL round trip per response).
+For one process granian's own servers don't fit: its embedded server refuses WSGI, its thread server needs a
+free-threaded Python, and its default starts worker processes. A granian worker process runs one
+`WSGIWorker`, whose Rust runtime does the HTTP off the GIL and calls the app on a pool of Python threads; we
+run exactly that in our process, on a socket we bind ourselves (plain SO_REUSEADDR, so a second `ftsim
+serve` on a busy port fails as it should, where granian's own sockets set SO_REUSEPORT and would silently
+share it). Our WSGI runner hands granian a buffered body in one piece, which about doubled granian's rate
+over its own runner (one GIL round trip per response).
 
 `WSGIWorker` is granian's internal API, so it is used only on the versions it was measured on; on any
 other version, or without granian, ftsim falls back to werkzeug (always installed with Flask), and logs
@@ -62,7 +63,7 @@ def make_http_server(app, settings, kind: str = "auto"):
     if unknown:
         raise ValueError(f"http server: expected one of auto, {', '.join(STACKS)}, got {kind!r}")
     cpu = _app_cpu() if PIN_APP_THREADS else None
-    sock = _listen(settings.host, settings.port)  # an address in use fails here, whatever the stack
+    sock = listen(settings.host, settings.port)  # an address in use fails here, whatever the stack
     try:
         for name in order:
             try:
@@ -135,7 +136,8 @@ class _OneCpu:
         return self.app(environ, start_response)
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (0: a free port), SO_REUSEADDR only: a port in use raises."""
     family, kind, proto, _, addr = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
                                                       flags=socket.AI_PASSIVE)[0]
     sock = socket.socket(family, kind, proto)

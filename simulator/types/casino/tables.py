@@ -103,33 +103,41 @@ def _round(row) -> Round:
 
 def activity(tx, activity_id: str):
     c = _cache(tx)
-    if activity_id in c.activities:
-        return c.activities[activity_id]
-    if activity_id in c.read:
-        return c.read[activity_id]
-    row = tx.execute(_SEL_ACTIVITY, (activity_id,)).fetchone()
-    return None if row is None else _activity(row)
+    if activity_id not in c.activities:
+        row = tx.execute(_SEL_ACTIVITY, (activity_id,)).fetchone()
+        c.activities[activity_id] = None if row is None else _activity(row)
+    return c.activities[activity_id]
+
+
+def round_of(tx, user_id: str, round_id: str):
+    c = _cache(tx)
+    key = (user_id, round_id)
+    if key not in c.rounds:
+        _remember_round(c, key, tx.execute(_SEL_ROUND, key).fetchone())
+    return c.rounds[key]
 
 
 def prefetch(tx, activity_ids, round_keys) -> None:
     """Read the batch's activities and rounds in a statement per PREFETCH_CHUNK keys, not one per event:
     what `activity` and `round_of` would read one at a time, found (or found absent) in the cache."""
     c = _cache(tx)
-    ids = [a for a in activity_ids if a not in c.activities and a not in c.read]
-    for chunk in _chunks(ids):
+    for chunk in _chunks([a for a in activity_ids if a not in c.activities]):
         found = {row[0]: row for row in tx.execute(_SEL_ACTIVITIES % ", ".join("?" * len(chunk)), chunk).fetchall()}
         for a in chunk:
             row = found.get(a)
-            c.read[a] = None if row is None else _activity(row)
-    keys = [k for k in round_keys if k not in c.rounds]
-    for chunk in _chunks(keys):
+            c.activities[a] = None if row is None else _activity(row)
+    for chunk in _chunks([k for k in round_keys if k not in c.rounds]):
         rows = tx.execute(_SEL_ROUNDS % " OR ".join(["(user_id = ? AND round_id = ?)"] * len(chunk)),
-                          tuple(v for k in chunk for v in k))
-        found = {(row[0], row[1]): row for row in rows.fetchall()}
+                          tuple(v for k in chunk for v in k)).fetchall()
+        found = {(row[0], row[1]): row for row in rows}
         for key in chunk:
-            row = found.get(key)
-            c.statuses[key] = c.stored[key] = None if row is None else (row[4], row[10])
-            c.rounds[key] = None if row is None else _round(row)
+            _remember_round(c, key, found.get(key))
+
+
+def _remember_round(c: "_Cache", key: tuple, row) -> None:
+    """A round as the table holds it before this transaction (row None: no such round)."""
+    c.statuses[key] = c.stored[key] = None if row is None else (row[4], row[10])
+    c.rounds[key] = None if row is None else _round(row)
 
 
 def _chunks(keys: list):
@@ -141,19 +149,9 @@ def _activity(row) -> Activity:
     return Activity(row[0], row[1], row[2], row[3], Decimal(row[4]), row[5], row[6])
 
 
-def round_of(tx, user_id: str, round_id: str):
-    c = _cache(tx)
-    key = (user_id, round_id)
-    if key in c.rounds:
-        return c.rounds[key]
-    row = tx.execute(_SEL_ROUND, key).fetchone()
-    c.statuses[key] = c.stored[key] = None if row is None else (row[4], row[10])
-    rnd = c.rounds[key] = None if row is None else _round(row)
-    return rnd
-
-
 def save_activity(tx, a) -> None:
-    _cache(tx).activities[a.activity_id] = a
+    c = _cache(tx)
+    c.activities[a.activity_id] = c.saved[a.activity_id] = a
 
 
 def save_round(tx, r) -> None:
@@ -164,17 +162,17 @@ def save_round(tx, r) -> None:
     stored = c.statuses[key]
     tx.count_state(KIND, stored and stored[0], r.status)
     c.statuses[key] = (r.status, iso(r.started_at))
-    c.rounds[key] = r
-    c.dirty[key] = r
+    c.rounds[key] = c.dirty[key] = r
 
 
 class _Cache:
-    """One transaction's activities and rounds: what the ledger saved (written at the commit) and read."""
-    __slots__ = ("activities", "read", "rounds", "dirty", "statuses", "stored")
+    """One transaction's activities and rounds: as read or saved (what the ledger judges by), and what it
+    saved (written once, just before the commit)."""
+    __slots__ = ("activities", "saved", "rounds", "dirty", "statuses", "stored")
 
     def __init__(self):
-        self.activities: dict = {}  # activity_id -> Activity saved in this transaction, not yet written
-        self.read: dict = {}  # activity_id -> Activity as stored before this transaction, None: none (prefetch)
+        self.activities: dict = {}  # activity_id -> Activity as last read or saved, None: no such activity
+        self.saved: dict = {}  # the activities saved in this transaction, not yet written
         self.rounds: dict = {}  # (user_id, round_id) -> Round as last read or saved, None: no such round
         self.dirty: dict = {}  # the rounds saved in this transaction, not yet written
         self.statuses: dict = {}  # (status, started_at) as this transaction last saw it: counted once per change
@@ -191,9 +189,9 @@ def _cache(tx) -> _Cache:
 
 def _write(tx) -> None:
     c = tx.scratch.pop("casino.rows")
-    if c.activities:
+    if c.saved:
         tx.executemany(_UP_ACTIVITY, [(a.activity_id, a.user_id, a.round_id, a.kind, str(a.amount), a.digest,
-                                       a.rollback_digest) for a in c.activities.values()])
+                                       a.rollback_digest) for a in c.saved.values()])
     rows, moved = [], []
     for key, r in c.dirty.items():
         started = iso(r.started_at)
