@@ -14,6 +14,11 @@ NO_CENTS = Decimal("0.00")  # zero to the cent, as generated amounts are written
 
 def to_money(value) -> Decimal | None:
     """Decimal for a JSON number; None for anything else (booleans are not numbers here)."""
+    kind = type(value)  # the two kinds JSON amounts come as first: five calls a casino message
+    if kind is float:
+        return Decimal(repr(value)) if value == value else None
+    if kind is int:
+        return Decimal(value)
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
     if isinstance(value, float) and value != value:  # NaN

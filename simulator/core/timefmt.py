@@ -15,6 +15,11 @@ def parse_rfc3339(text) -> datetime | None:
     m = _RFC3339.match(text)
     if not m:
         return None
+    if text[-1] == "Z" and text[17:19] != "60":  # the usual form: the C parser builds it, the same datetime
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:  # February 30th, hour 24
+            return None
     y, mo, d, h, mi, s, frac, z, sign, oh, om = m.groups()
     micro = int((frac or "0")[:6].ljust(6, "0"))
     second = int(s)
@@ -24,7 +29,7 @@ def parse_rfc3339(text) -> datetime | None:
         tz = timezone.utc if z else timezone(
             (1 if sign == "+" else -1) * timedelta(hours=int(oh), minutes=int(om)))
         return datetime(int(y), int(mo), int(d), int(h), int(mi), second, micro, tzinfo=tz).astimezone(timezone.utc)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00:00+01:00 is before year 1 in UTC
         return None
 
 

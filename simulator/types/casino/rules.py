@@ -11,12 +11,19 @@ PARTS = ("wager_amount", "bonus_wager_amount", "locked_wager_amount")
 
 
 def amount_sum(f: Facts):
-    sent = [(name, to_money(f.payload[name])) for name in PARTS if name in f.payload]
-    total = to_money(f.payload.get("amount"))
-    if not sent or total is None or any(v is None for _, v in sent):
+    p = f.payload
+    total = to_money(p.get("amount"))
+    if total is None:
         return
-    parts = sum((v for _, v in sent), Decimal(0))
-    if abs(total - parts) > f.amount_tolerance:
+    sent, parts = [], Decimal(0)
+    for name in PARTS:
+        if name in p:
+            v = to_money(p[name])
+            if v is None:
+                return
+            sent.append((name, v))
+            parts += v
+    if sent and abs(total - parts) > f.amount_tolerance:
         shown = " + ".join(f"{n} {v}" for n, v in sent)
         yield Violation("amount.sum", "/amount",
                         f"amount: expected {parts} ({shown}), got {total}: differs by {abs(total - parts)}, "

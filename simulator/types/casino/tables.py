@@ -136,7 +136,8 @@ def prefetch(tx, activity_ids, round_keys) -> None:
 
 def _remember_round(c: "_Cache", key: tuple, row) -> None:
     """A round as the table holds it before this transaction (row None: no such round)."""
-    c.statuses[key] = c.stored[key] = None if row is None else (row[4], row[10])
+    c.stored[key] = None if row is None else (row[4], row[10])
+    c.statuses[key] = None if row is None else row[4]
     c.rounds[key] = None if row is None else _round(row)
 
 
@@ -158,10 +159,10 @@ def save_round(tx, r) -> None:
     c = _cache(tx)
     key = (r.user_id, r.round_id)
     if key not in c.statuses:
-        c.statuses[key] = c.stored[key] = tx.execute(_SEL_STATUS, key).fetchone()
-    stored = c.statuses[key]
-    tx.count_state(KIND, stored and stored[0], r.status)
-    c.statuses[key] = (r.status, iso(r.started_at))
+        row = c.stored[key] = tx.execute(_SEL_STATUS, key).fetchone()
+        c.statuses[key] = row and row[0]
+    tx.count_state(KIND, c.statuses[key], r.status)
+    c.statuses[key] = r.status
     c.rounds[key] = c.dirty[key] = r
 
 
@@ -175,7 +176,7 @@ class _Cache:
         self.saved: dict = {}  # the activities saved in this transaction, not yet written
         self.rounds: dict = {}  # (user_id, round_id) -> Round as last read or saved, None: no such round
         self.dirty: dict = {}  # the rounds saved in this transaction, not yet written
-        self.statuses: dict = {}  # (status, started_at) as this transaction last saw it: counted once per change
+        self.statuses: dict = {}  # status as this transaction last saw it (None: no row): counted once per change
         self.stored: dict = {}  # (status, started_at) of the row in the table when first read, None: no row
 
 
