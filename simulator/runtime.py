@@ -79,6 +79,8 @@ class Runtime:
         if self.operator is not None:  # its last calls are stored before the store closes
             self.operator.close()
         self.store.close()
+        if self.hub is not None:
+            self.hub.close()
 
 
 def _pipeline(settings: Settings, severities: Severities):

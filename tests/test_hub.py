@@ -116,8 +116,11 @@ def test_a_store_failure_in_the_supervisor_reaches_the_worker_as_nothing_kept(hu
 
 def test_a_closed_hub_means_nothing_was_kept(hub_pair):
     _, hub, worker = hub_pair
-    worker.hub._conn.close()  # as when the supervisor dies: the reader sees the connection end
+    assert worker.intake.one(envelope(casino_event())).valid  # this thread's connection is open
+    hub.close()  # as when the supervisor stops: its connections end, and no new one is taken
     with pytest.raises(StoreError, match="not kept|send it again"):
+        worker.intake.one(envelope(casino_event()))
+    with pytest.raises(StoreError, match="not kept|send it again"):  # and the next one, on a new connection
         worker.intake.one(envelope(casino_event()))
 
 
