@@ -133,9 +133,11 @@ class Hub:
                 continue
             try:
                 kind, rid, *rest = peer.conn.recv()
-            except (EOFError, OSError):  # the worker thread (or its process) is gone
+            except Exception as exc:  # the worker thread (or its process) is gone, or sent what cannot be read
+                if not isinstance(exc, (EOFError, OSError)):
+                    log.exception("hub: a worker sent what could not be read; its connection is closed")
                 self._selector.unregister(peer.conn)
-                peer.conn.close()
+                peer.conn.close()  # the worker thread gets StoreError: nothing kept, send it again
                 continue
             if kind == "judge":
                 batch.append((peer, rid, *rest))

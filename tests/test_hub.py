@@ -138,3 +138,14 @@ def test_a_client_without_the_key_is_turned_away_and_the_workers_go_on(hub_pair)
     late = HubClient(**hub.for_workers())  # a worker started after them still gets in
     assert late.call("runtime", "channel_states") == {}
     assert worker.intake.one(envelope(casino_event())).valid
+
+
+def test_what_cannot_be_read_closes_only_its_own_connection(hub_pair):
+    from multiprocessing.connection import Client
+
+    _, hub, worker = hub_pair
+    bad = Client(hub.address, "AF_UNIX", authkey=hub.authkey)
+    bad.send_bytes(b"not a pickle")  # the hub's judge thread reads it, and must go on reading the others
+    with pytest.raises(EOFError):
+        bad.recv()
+    assert worker.intake.one(envelope(casino_event())).valid
