@@ -23,6 +23,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import weakref
 from multiprocessing.connection import Client, Listener
 
 from simulator.core.errors import StoreError
@@ -200,7 +201,9 @@ class HubClient:
         self._address, self._authkey = address, bytes.fromhex(authkey)
         self._local = threading.local()
         self._ids = itertools.count()
-        self._opened: list = []  # every thread's connection, for close()
+        # every live thread's connection, for close(); weakly, so that a thread's ends with it (granian lets
+        # idle threads go), which the hub sees as the connection's end
+        self._opened: weakref.WeakSet = weakref.WeakSet()
         self._opened_lock = threading.Lock()
         self._connection()  # a hub that cannot be reached fails the worker's start, not its first request
 
@@ -209,7 +212,7 @@ class HubClient:
         if conn is None:
             conn = self._local.conn = Client(self._address, "AF_UNIX", authkey=self._authkey)
             with self._opened_lock:
-                self._opened = [c for c in self._opened if not c.closed] + [conn]
+                self._opened.add(conn)
         return conn
 
     def _drop(self) -> None:
@@ -250,7 +253,7 @@ class HubClient:
 
     def close(self) -> None:
         with self._opened_lock:
-            opened, self._opened = self._opened, []
+            opened, self._opened = list(self._opened), weakref.WeakSet()
         for conn in opened:
             conn.close()
 

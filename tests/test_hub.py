@@ -149,3 +149,20 @@ def test_what_cannot_be_read_closes_only_its_own_connection(hub_pair):
     with pytest.raises(EOFError):
         bad.recv()
     assert worker.intake.one(envelope(casino_event())).valid
+
+
+def test_a_worker_thread_that_ends_takes_its_connection_with_it(hub_pair):
+    import gc
+
+    _, hub, worker = hub_pair
+    before = len(hub._selector.get_map())
+    threads = [threading.Thread(target=worker.intake.one, args=(envelope(casino_event()),)) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while len(hub._selector.get_map()) > before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(hub._selector.get_map()) == before  # the five threads' connections closed, the hub let them go

@@ -1,7 +1,7 @@
 """RFC 3339 text in: the usual `...Z` form goes through the C parser, every other one field by field;
 both must read the same instant, and a valid text that UTC cannot hold is refused, never a crash."""
 import itertools
-from datetime import datetime, timezone
+from datetime import timezone
 
 import pytest
 
