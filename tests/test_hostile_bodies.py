@@ -94,6 +94,28 @@ def test_a_long_decimal_is_kept_exact_and_short_ones_stay_floats():
     assert payload["c"] == 2 ** 63 - 1
 
 
+def test_long_digit_runs_inside_strings_keep_the_fast_path(monkeypatch):
+    import simulator.contract.parse as parsing
+
+    def no_slow(*args, **kwargs):
+        raise AssertionError("the stdlib parser ran")
+
+    monkeypatch.setattr(parsing, "_slow", no_slow)
+    raw = b'{"activity_id": "1733232073123456789", "ids": ["12345678901234567890123456789012"], "amount": 20.5}'
+    payload, problems = parse(raw)
+    assert problems == [] and payload["activity_id"] == "1733232073123456789" and payload["amount"] == 20.5
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"id": "1733232073123456789", "a": 0.1000000000000000055}',  # a long string beside a long number
+    b'{"id": "123456789012345\\u0036", "a": 0.1000000000000000055}',  # an escaped digit makes a run of 16
+    b'{"id": "123456789012345\\u002e", "a": 0.1000000000000000055}',  # and an escaped dot
+])
+def test_a_long_number_is_kept_exact_whatever_strings_stand_beside_it(raw):
+    payload, problems = parse(raw)
+    assert problems == [] and str(to_money(payload["a"])) == "0.1000000000000000055"
+
+
 # -- duplicate keys -----------------------------------------------------------------------------------
 
 def test_a_duplicate_key_is_a_warning_that_says_the_last_value_is_taken(judge):

@@ -55,7 +55,7 @@ def parse(raw: bytes) -> tuple[dict | None, list[Violation]]:
     folded = raw.translate(_FOLD)
     if folded.count(b"{") > MAX_DEPTH and not _DEPTH.is_valid(obj):
         return None, [_too_deep_at(obj)]
-    numbers = _SIXTEEN in folded
+    numbers = _SIXTEEN in folded and _long_number_may_hide(raw, folded, obj)
     keys = _may_repeat_keys(raw, obj)
     if numbers or keys:
         return _slow(raw, numbers, keys)
@@ -110,6 +110,32 @@ def _key(token: bytes) -> str:
         return json.loads(token.decode("utf-8", "replace"))
     except ValueError:
         return token.decode("utf-8", "replace")[1:-1]
+
+
+def _long_number_may_hide(raw: bytes, folded: bytes, obj: dict) -> bool:
+    """False when every run of 16 digits in the body is inside a string (an id of a nanosecond clock, a
+    snowflake): the strings, keys included, hold as many 16-blocks as the whole body, so no number does.
+    With no digit or dot escaped (\\u00..), a string's runs are the same in the body and in the payload;
+    any doubt goes the slow way."""
+    if b"\\u00" in raw:
+        return True
+    in_strings, todo = 0, [obj]
+    while todo:
+        v = todo.pop()
+        if type(v) is dict:
+            for k, x in v.items():
+                if len(k) >= 16:
+                    in_strings += _runs(k)
+                todo.append(x)
+        elif type(v) is list:
+            todo += v
+        elif type(v) is str and len(v) >= 16:
+            in_strings += _runs(v)
+    return folded.count(_SIXTEEN) != in_strings
+
+
+def _runs(text: str) -> int:
+    return text.encode("utf-8", "surrogatepass").translate(_FOLD).count(_SIXTEEN)
 
 
 def _may_repeat_keys(raw: bytes, obj: dict) -> bool:
