@@ -1,6 +1,5 @@
 """Ingest's fast path (a WSGI function in front of Flask) against Flask's route: the same requests get the
 same status, headers and verdict from both, and every request the fast path does not take reaches Flask."""
-import io
 import json
 
 import pytest
@@ -78,6 +77,18 @@ def test_with_credentials_configured_every_request_goes_to_flask(make_app):
     fast.next = lambda *a: reached.append(True) or real_next(*a)
     status, _, answer = call(fast, json.dumps(casino_event()).encode())
     assert reached == [True] and status == 401 and answer["rule"] == "transport.auth"
+
+
+def test_a_content_length_that_is_no_ascii_number_goes_to_flask(make_app):
+    fast = make_app()
+    reached = []
+    real_next = fast.next
+    fast.next = lambda *a: reached.append(True) or real_next(*a)
+    environ = EnvironBuilder(method="POST", path="/v1/integration/casino", data=b"{}",
+                             content_type="application/json").get_environ()
+    environ["CONTENT_LENGTH"] = "\u00b2"  # a superscript two: str.isdigit says yes, int() says no
+    _, status, _ = run_wsgi_app(fast, environ)
+    assert reached == [True] and status  # Flask answered it (no exception from the fast path's check)
 
 
 def test_a_body_over_the_limit_is_flasks_413(make_app):
