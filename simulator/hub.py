@@ -106,7 +106,7 @@ class Hub:
     def _judge(self) -> None:
         while not self._closed:
             batch = self._collect()
-            if batch:
+            if batch and not self._closed:  # read with close()'s knock: left unjudged, its connection closed
                 self._judge_batch(batch)
         for key in list(self._selector.get_map().values()):
             if key.data is not None:
