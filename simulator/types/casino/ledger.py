@@ -38,21 +38,21 @@ class Event:
     @classmethod
     def of(cls, payload: dict, at: datetime | None) -> "Event | None":
         """None when a field rounds need is absent or malformed (possible when its rule is switched off)."""
-        game_id = _game_id(payload.get("game_id"))
-        if at is None or payload.get("type") not in ("Bet", "Win") or game_id is None or not all(
-                isinstance(payload.get(k), str) for k in ("activity_id", "user_id", "currency")):
+        get = payload.get
+        activity_id, user_id, currency, kind = get("activity_id"), get("user_id"), get("currency"), get("type")
+        round_id = get("round_id", "")  # absent: joins no round (judged so); null or not text: no event
+        game_id = _game_id(get("game_id"))
+        if (at is None or kind not in ("Bet", "Win") or game_id is None or not isinstance(activity_id, str)
+                or not isinstance(user_id, str) or not isinstance(currency, str) or not isinstance(round_id, str)):
             return None
-        if not isinstance(payload.get("round_id", ""), str):
-            return None
-        amount = to_money(payload.get("amount"))
+        round_id = get("round_id")
+        amount = to_money(get("amount"))
         if amount is None:  # lenient profile: amount is optional, so take the parts
-            amount = sum((to_money(payload.get(k)) or ZERO for k in
+            amount = sum((to_money(get(k)) or ZERO for k in
                           ("wager_amount", "bonus_wager_amount", "locked_wager_amount")), ZERO)
-        body = canonical(payload)
-        return cls(payload["activity_id"], payload["user_id"], payload.get("round_id"), payload["type"],
-                   payload.get("status", "Approved") == "Rollback", amount, payload["currency"],
-                   game_id, payload.get("is_round_end") is True, at,
-                   hashlib.blake2b(body, digest_size=16).hexdigest())
+        return cls(activity_id, user_id, round_id, kind, get("status", "Approved") == "Rollback", amount, currency,
+                   game_id, get("is_round_end") is True, at,
+                   hashlib.blake2b(canonical(payload), digest_size=16).hexdigest())
 
 
 def _game_id(value) -> str | None:
