@@ -67,8 +67,8 @@ class _Peer:
 class Hub:
     """The supervisor's side: one thread that accepts, and one judge thread that reads every connection itself
     and judges what they brought in one transaction. Reading in the judge thread is what makes the hand-over
-    cheap: no thread wakes another for a message (measured: a worker's request cost ten context switches when a
-    reader thread per connection queued each message for the judge)."""
+    cheap: no thread wakes another for a message (measured: the supervisor's context switches a REST message
+    went 3.1 -> 1.0 when a reader thread per connection stopped queueing each message for the judge)."""
 
     def __init__(self, runtime):
         self.runtime = runtime
@@ -144,6 +144,8 @@ class Hub:
                 continue
             try:
                 kind, rid, *rest = _recv(peer.conn)
+                if len(rest) != {"judge": 2, "call": 4}[kind]:
+                    raise ValueError(f"a {kind!r} request with {len(rest)} parts")
             except Exception as exc:  # the worker thread (or its process) is gone, or sent what cannot be read
                 if not isinstance(exc, (EOFError, OSError)):
                     log.exception("hub: a worker sent what could not be read; its connection is closed")

@@ -4,6 +4,7 @@ holds up no judgement, errors arrive as themselves, and a hub that is gone means
 from __future__ import annotations
 
 import json
+import pickle
 import threading
 import time
 
@@ -144,10 +145,11 @@ def test_what_cannot_be_read_closes_only_its_own_connection(hub_pair):
     from multiprocessing.connection import Client
 
     _, hub, worker = hub_pair
-    bad = Client(hub.address, "AF_UNIX", authkey=hub.authkey)
-    bad.send_bytes(b"not a pickle")  # the hub's judge thread reads it, and must go on reading the others
-    with pytest.raises(EOFError):
-        bad.recv()
+    for message in (b"not a pickle", pickle.dumps(("judge", 1)), pickle.dumps(("nothing", 1, 2))):
+        bad = Client(hub.address, "AF_UNIX", authkey=hub.authkey)
+        bad.send_bytes(message)  # the hub's judge thread reads it, and must go on reading the others
+        with pytest.raises(EOFError):
+            bad.recv()
     assert worker.intake.one(envelope(casino_event())).valid
 
 
