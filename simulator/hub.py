@@ -1,4 +1,4 @@
-"""The supervisor of `ftsim serve --workers N` and its HTTP workers, over one Unix socket a worker.
+"""The supervisor of `ftsim serve --workers N` and its HTTP workers, over one Unix socket.
 
 The workers take HTTP and judge the part of each message that needs no history (parse, schema, stateless
 rules, wording) in parallel; they send the envelope with that part to the supervisor, whose one intake
@@ -7,13 +7,13 @@ listeners' batches, in as few transactions as the load allows: every worker's re
 share one commit. The supervisor also holds what must be one memory: the upstream pairing and the operator
 calls (fed by that one intake, so they see every channel's events) and the listeners' states.
 
-Each worker thread has a connection of its own: it sends (kind, id, ...) and reads its answer; the supervisor's
-judge thread reads every connection itself, so no thread wakes another to hand a message over. A slow call (the pipeline's pages, the operator's wait) runs on a
-thread of its own, so it never holds up the judgements behind it.
+Each worker thread has a connection of its own: it sends ("judge" or "call", ...) and reads its answer
+(ok, result) before it sends again, so answers need no ids. The supervisor's judge thread reads every
+connection itself, so no thread wakes another to hand a message over. A slow call (the pipeline's pages,
+the operator's wait) runs on a thread of its own, so it never holds up the judgements behind it.
 """
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import pickle
@@ -47,21 +47,15 @@ def _recv(conn):
     return pickle.loads(conn.recv_bytes())
 
 
-class _Peer:
-    """One worker thread's connection: at most one request in flight on it, so replies need no sorting."""
-    __slots__ = ("conn", "send_lock")
-
-    def __init__(self, conn):
-        self.conn, self.send_lock = conn, threading.Lock()
-
-    def answer(self, rid, ok, result) -> None:
-        with self.send_lock:  # the judge thread and a call's thread may both answer on it (never at once)
-            try:
-                _send(self.conn, (rid, ok, result))
-            except (pickle.PicklingError, TypeError, AttributeError):  # an exception that cannot travel
-                _send(self.conn, (rid, False, RuntimeError(f"{type(result).__name__}: {result}")))
-            except (OSError, ValueError):  # the worker is gone (killed mid-request): its sender retries
-                pass
+def _answer(conn, ok: bool, result) -> None:
+    """The answer to the one request in flight on a worker thread's connection (it sends its next only after
+    reading this one, so answers need no ids and never two writers at once)."""
+    try:
+        _send(conn, (ok, result))
+    except (pickle.PicklingError, TypeError, AttributeError):  # an exception that cannot travel
+        _send(conn, (False, RuntimeError(f"{type(result).__name__}: {result}")))
+    except (OSError, ValueError):  # the worker is gone (killed mid-request): its sender retries
+        pass
 
 
 class Hub:
@@ -83,7 +77,7 @@ class Hub:
         self._wake_r, self._wake_w = socket.socketpair()  # the accept thread's knock: a new connection to watch
         self._wake_r.setblocking(False)
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
-        self._new: list[_Peer] = []
+        self._new: list = []  # connections accepted, not yet watched
         self._new_lock = threading.Lock()
         threading.Thread(target=self._accept, name="ftsim-hub", daemon=True).start()
         threading.Thread(target=self._judge, name="ftsim-hub-judge", daemon=True).start()
@@ -104,7 +98,7 @@ class Hub:
             except Exception:  # closed (OSError), or a client that failed or left the handshake
                 continue
             with self._new_lock:
-                self._new.append(_Peer(conn))
+                self._new.append(conn)
             self._knock()
 
     def _knock(self) -> None:
@@ -120,18 +114,18 @@ class Hub:
                 self._judge_batch(batch)
         for key in list(self._selector.get_map().values()):
             if key.data is not None:
-                key.data.conn.close()
+                key.data.close()
         self._selector.close()
         self._wake_r.close()
         self._wake_w.close()
 
     def _collect(self) -> list:
         """One message from each connection that has one (a worker thread sends its next only after its
-        answer): (peer, id, envelope, stateless) to judge; calls go to threads of their own."""
+        answer): (connection, envelope, stateless) to judge; calls go to threads of their own."""
         batch = []
         for key, _ in self._selector.select():
-            peer = key.data
-            if peer is None:  # a knock: new connections to watch, or close()
+            conn = key.data
+            if conn is None:  # a knock: new connections to watch, or close()
                 try:
                     while self._wake_r.recv(4096):
                         pass
@@ -139,23 +133,23 @@ class Hub:
                     pass
                 with self._new_lock:
                     new, self._new = self._new, []
-                for p in new:
-                    self._selector.register(p.conn, selectors.EVENT_READ, p)
+                for c in new:
+                    self._selector.register(c, selectors.EVENT_READ, c)
                 continue
             try:
-                kind, rid, *rest = _recv(peer.conn)
+                kind, *rest = _recv(conn)
                 if len(rest) != {"judge": 2, "call": 4}[kind]:
                     raise ValueError(f"a {kind!r} request with {len(rest)} parts")
             except Exception as exc:  # the worker thread (or its process) is gone, or sent what cannot be read
                 if not isinstance(exc, (EOFError, OSError)):
                     log.exception("hub: a worker sent what could not be read; its connection is closed")
-                self._selector.unregister(peer.conn)
-                peer.conn.close()  # the worker thread gets StoreError: nothing kept, send it again
+                self._selector.unregister(conn)
+                conn.close()  # the worker thread gets StoreError: nothing kept, send it again
                 continue
             if kind == "judge":
-                batch.append((peer, rid, *rest))
+                batch.append((conn, *rest))
             else:
-                threading.Thread(target=self._answer_call, args=(peer, rid, *rest), daemon=True).start()
+                threading.Thread(target=self._answer_call, args=(conn, *rest), daemon=True).start()
         return batch
 
     def _judge_batch(self, batch: list) -> None:
@@ -163,23 +157,23 @@ class Hub:
         for i in range(0, len(batch), GROUP_MAX):
             part = batch[i:i + GROUP_MAX]
             try:
-                results = intake.judge_each([e for _, _, e, _ in part], [intake.restore(e, s) for _, _, e, s in part])
+                results = intake.judge_each([e for _, e, _ in part], [intake.restore(e, s) for _, e, s in part])
             except Exception as exc:  # judge_each answers per message; this is a bug around it
                 log.exception("hub: a batch of %d could not be judged", len(part))
                 results = [(None, StoreError(f"ftsim could not judge this message ({type(exc).__name__})"))] * len(
                     part)
-            for (peer, rid, _, _), (verdict, error) in zip(part, results):
-                peer.answer(rid, error is None, verdict if error is None else error)
+            for (conn, _, _), (verdict, error) in zip(part, results):
+                _answer(conn, error is None, verdict if error is None else error)
 
-    def _answer_call(self, peer: _Peer, rid, target, name, args, kwargs) -> None:
+    def _answer_call(self, conn, target, name, args, kwargs) -> None:
         try:
             result = self._call(target, name, args, kwargs)
         except Exception as exc:  # the worker raises it again (a ValueError becomes its 400)
             if not isinstance(exc, ValueError):
                 log.exception("hub: %s.%s failed", target, name)
-            peer.answer(rid, False, exc)
+            _answer(conn, False, exc)
         else:
-            peer.answer(rid, True, result)
+            _answer(conn, True, result)
 
     def _call(self, target: str, name: str, args: tuple, kwargs: dict):
         if target == "hub" and name == "hello":
@@ -212,7 +206,6 @@ class HubClient:
     def __init__(self, address: str, authkey: str):
         self._address, self._authkey = address, bytes.fromhex(authkey)
         self._local = threading.local()
-        self._ids = itertools.count()
         # every live thread's connection, for close(); weakly, so that a thread's ends with it (granian lets
         # idle threads go), which the hub sees as the connection's end
         self._opened: weakref.WeakSet = weakref.WeakSet()
@@ -237,21 +230,17 @@ class HubClient:
             conn = self._connection()
         except (OSError, EOFError) as exc:
             raise StoreError(f"store: the supervisor's hub is unreachable ({exc}); this message was not kept") from exc
-        rid = next(self._ids)
         try:
-            _send(conn, (message[0], rid, *message[1:]))
+            _send(conn, message)
         except (OSError, ValueError) as exc:
             self._drop()
             raise StoreError(f"store: the supervisor's hub is unreachable ({exc}); this message was not kept") from exc
         try:
-            got, ok, result = _recv(conn)
+            ok, result = _recv(conn)
         except (EOFError, OSError) as exc:
             self._drop()
             raise StoreError(f"store: the supervisor's hub closed ({type(exc).__name__}) before answering; "
                              f"send it again") from exc
-        if got != rid:  # cannot happen with one request in flight a connection; never hand over another's answer
-            self._drop()
-            raise StoreError("store: the supervisor's hub answered out of turn; send it again")
         if not ok:
             raise result
         return result

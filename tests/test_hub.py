@@ -145,7 +145,8 @@ def test_what_cannot_be_read_closes_only_its_own_connection(hub_pair):
     from multiprocessing.connection import Client
 
     _, hub, worker = hub_pair
-    for message in (b"not a pickle", pickle.dumps(("judge", 1)), pickle.dumps(("nothing", 1, 2))):
+    for message in (b"not a pickle", pickle.dumps(("judge", 1)), pickle.dumps(("nothing", 1, 2)),
+                    pickle.dumps(("call", "runtime"))):
         bad = Client(hub.address, "AF_UNIX", authkey=hub.authkey)
         bad.send_bytes(message)  # the hub's judge thread reads it, and must go on reading the others
         with pytest.raises(EOFError):
@@ -158,11 +159,14 @@ def test_a_worker_thread_that_ends_takes_its_connection_with_it(hub_pair):
 
     _, hub, worker = hub_pair
     before = len(hub._selector.get_map())
-    threads = [threading.Thread(target=worker.intake.one, args=(envelope(casino_event()),)) for _ in range(5)]
+    verdicts = []
+    threads = [threading.Thread(target=lambda: verdicts.append(worker.intake.one(envelope(casino_event()))))
+               for _ in range(5)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert len(verdicts) == 5 and all(v.valid for v in verdicts)  # each was judged over a connection of its own
     gc.collect()
     deadline = time.monotonic() + 5
     while len(hub._selector.get_map()) > before and time.monotonic() < deadline:

@@ -587,8 +587,9 @@ class _Tx:
 
     def add_message(self, m: MessageRecord) -> int:
         """The message gets its id now and its row at write_messages: one INSERT a batch, not one a message
-        (that statement was a fifth of intake's CPU). Nothing reads messages inside the transaction but
-        `delivery`, which writes them first."""
+        (on PostgreSQL one round trip instead of one each: 901 -> 961-994 msg/s at batches of 16; on SQLite
+        the same instructions). Nothing reads messages inside the transaction but `delivery`, which writes
+        them first, and `_lost`, which needs only this batch's valid ids (`_found`)."""
         if self._ids is None:
             self._ids = self._s._message_ids(self._cur)
         message_id = next(self._ids)

@@ -119,8 +119,7 @@ def receive(version: str, kind: str):
     if length is not None and length > limit:
         return _reject(413, "transport.size", f"body: expected at most {limit} bytes, got {length}",
                        f"{length} bytes", drain=length if length <= DRAIN_LIMIT else 0)
-    mimetype = request.mimetype
-    if mimetype != "application/json" and not mimetype.endswith("+json"):
+    if not _is_json(request.mimetype):
         return _reject(415, "transport.media_type",
                        f"Content-Type: expected application/json, got {request.content_type or 'none'}",
                        request.content_type or "none", drain=DRAIN_LIMIT if length is None else length)
@@ -134,6 +133,12 @@ def receive(version: str, kind: str):
                        "chunked body over the limit", drain=DRAIN_LIMIT)
     status, body = _judged(runtime, event_type, raw, received_at, request.remote_addr)
     return current_app.response_class(body, status=status, mimetype="application/json")
+
+
+def _is_json(mimetype: str) -> bool:
+    """application/json, or a JSON-based type (application/vnd.x+json): a media type without parameters,
+    lower case."""
+    return mimetype == "application/json" or mimetype.endswith("+json")
 
 
 def _read_body(runtime, environ, stream, received_at, length, most):
@@ -198,8 +203,7 @@ class FastIngest:
         text = environ.get("CONTENT_LENGTH")
         if event_type is None or not text or not (text.isascii() and text.isdigit()) or int(text) > settings.max_body:
             return None
-        mimetype = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
-        if mimetype != "application/json" and not mimetype.endswith("+json"):
+        if not _is_json(environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()):
             return None
         return event_type, int(text)
 

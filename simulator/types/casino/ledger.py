@@ -40,12 +40,12 @@ class Event:
         """None when a field rounds need is absent or malformed (possible when its rule is switched off)."""
         get = payload.get
         activity_id, user_id, currency, kind = get("activity_id"), get("user_id"), get("currency"), get("type")
-        round_id = get("round_id", "")  # absent: joins no round (judged so); null or not text: no event
+        round_id = get("round_id")  # absent: joins no round (judged so); null or not text: no event
         game_id = _game_id(get("game_id"))
         if (at is None or kind not in ("Bet", "Win") or game_id is None or not isinstance(activity_id, str)
-                or not isinstance(user_id, str) or not isinstance(currency, str) or not isinstance(round_id, str)):
+                or not isinstance(user_id, str) or not isinstance(currency, str)
+                or not (isinstance(round_id, str) or "round_id" not in payload)):
             return None
-        round_id = get("round_id")
         amount = to_money(get("amount"))
         if amount is None:  # lenient profile: amount is optional, so take the parts
             amount = sum((to_money(get(k)) or ZERO for k in
