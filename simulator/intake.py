@@ -18,6 +18,7 @@ from simulator.contract.parse import canonical, parse
 from simulator.contract.plugin import Facts
 from simulator.contract.registry import Registry
 from simulator.contract.validate import make_validator
+from simulator.core.combining import Combiner
 from simulator.core.envelope import Envelope, Verdict
 from simulator.core.errors import StoreError
 from simulator.store.base import MessageRecord, Store
@@ -40,17 +41,6 @@ def _text(payload: dict | None, key: str) -> str | None:
                                                  isinstance(value, bool) else None)
 
 
-class _Waiter:
-    """A caller of Intake.one waiting for its verdict, or for its turn to lead."""
-    __slots__ = ("envelope", "verdict", "error", "done", "wake", "stateless")
-
-    def __init__(self, envelope: Envelope, stateless):
-        self.envelope, self.verdict, self.error, self.done = envelope, None, None, False
-        self.stateless = stateless  # what Intake.stateless found, judged by the caller before it queued
-        self.wake = threading.Lock()
-        self.wake.acquire()  # released once: when its message is judged, or when it is made leader
-
-
 class Intake:
     group_max = 256  # the most messages one group commit takes
 
@@ -68,9 +58,7 @@ class Intake:
         self._lock = threading.Lock()  # one judge at a time: the ledger reads what the last one wrote
         self._subscribers: list[Callable[[list[Verdict]], None]] = []
         self._watchers: list[Callable[[list[Envelope], list[Verdict]], None]] = []
-        self._queue: list[_Waiter] = []  # callers of one() whose message is not judged yet
-        self._queue_lock = threading.Lock()
-        self._leading = False  # one caller of one() is judging the queue for everyone
+        self._group = Combiner(self._judge_queued, self.group_max)  # one()'s callers, sharing commits
 
     def subscribe(self, fn: Callable[[list[Verdict]], None]) -> None:
         """Call fn with each committed batch of verdicts (the live page, --until-idle)."""
@@ -83,44 +71,13 @@ class Intake:
     def one(self, envelope: Envelope) -> Verdict:
         """Judge and store one message; returns once its verdict is committed, raises if it was not.
 
-        Group commit: concurrent callers (REST threads) share transactions. The first caller leads: it
-        judges everything queued as one batch, wakes each caller with its own verdict, repeats until its
-        own message is done, then hands the lead to the oldest caller still queued."""
-        # The part that needs no history is judged here, in the caller's thread and outside every lock: while
-        # a leader waits for SQLite (which runs without the GIL), the other callers get on with theirs.
-        me = _Waiter(envelope, self._stateless_or_error(envelope))
-        with self._queue_lock:
-            self._queue.append(me)
-            lead = not self._leading
-            self._leading = True
-        if not lead:
-            me.wake.acquire()  # judged by a leader, or made leader
-        if not me.done:
-            try:
-                while not me.done:
-                    with self._queue_lock:
-                        batch = self._queue[:self.group_max]
-                        del self._queue[:self.group_max]
-                    self._judge_group(batch, me)
-            finally:
-                with self._queue_lock:
-                    successor = self._queue[0] if self._queue else None
-                    self._leading = successor is not None
-                if successor is not None:
-                    successor.wake.release()
-        if me.error is not None:
-            raise me.error
-        return me.verdict
+        Group commit (simulator/core/combining.py): concurrent callers (REST threads) share transactions.
+        The part that needs no history is judged first, in the caller's thread and outside every lock:
+        while a leader waits for SQLite (which runs without the GIL), the other callers get on with theirs."""
+        return self._group.submit((envelope, self._stateless_or_error(envelope)))
 
-    def _judge_group(self, batch: list[_Waiter], leader: _Waiter) -> None:
-        results = [(None, RuntimeError("intake stopped before judging this message"))] * len(batch)
-        try:
-            results = self.judge_each([w.envelope for w in batch], [w.stateless for w in batch])
-        finally:
-            for w, (verdict, error) in zip(batch, results):
-                w.verdict, w.error, w.done = verdict, error, True
-                if w is not leader:
-                    w.wake.release()
+    def _judge_queued(self, items: list[tuple[Envelope, object]]):
+        return self.judge_each([e for e, _ in items], [p for _, p in items])
 
     def judge_each(self, envelopes: list[Envelope], stateless: list) -> list[tuple[Verdict | None, Exception | None]]:
         """judge() for callers that each wait for their own message: (verdict, None) or (None, the error)."""
