@@ -80,6 +80,24 @@ class Row:
 
 # -- processes -------------------------------------------------------------------------------------
 
+def cpu_ticks() -> tuple[int, int] | None:
+    """(idle, total) jiffies of every CPU so far (Linux's /proc/stat), or None elsewhere."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return fields[3] + fields[4], sum(fields)  # idle + iowait: time no CPU had work for
+
+
+def idle_share(before, after) -> str:
+    """How much of the machine sat idle between two cpu_ticks(): a load that leaves the cores idle is bound
+    by a wait (a commit's fsync, a hand-over, the load generator's connections), not by CPU."""
+    if before is None or after is None or after[1] == before[1]:
+        return ""
+    return f"; CPU idle {100 * (after[0] - before[0]) / (after[1] - before[1]):.0f}%"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -248,8 +266,10 @@ def bench_rest(work: Path, args, spec: Spec = Spec()) -> Row:
                   *(["--workers", str(spec.workers)] if spec.workers else []), code=spec.code, pin=pin)
     p50 = p99 = None
     with ftsim.running():
+        ticks = cpu_ticks()
         full, elapsed = load.blast("127.0.0.1", ftsim.port, items, connections=args.connections,
                                    seconds=args.rest_seconds)
+        idle = idle_share(ticks, cpu_ticks())
         stored, verdicts = ftsim.received(), ftsim.verdicts()
         if spec.full:
             ftsim.clear()
@@ -258,7 +278,7 @@ def bench_rest(work: Path, args, spec: Spec = Spec()) -> Row:
             p50, p99 = ftsim.latency()
         rss = ftsim.rss_mb
     lat = sorted(full.latencies_ms)
-    note = (f"round trip under full load p50 {lat[len(lat) // 2]:.1f} ms, p99 {lat[int(len(lat) * 0.99)]:.1f} ms; "
+    note = (f"round trip under full load p50 {lat[len(lat) // 2]:.1f} ms, p99 {lat[int(len(lat) * 0.99)]:.1f} ms{idle}; "
             f"{stored} stored of {full.ok} answered 200; {verdicts}" if lat else "no answers")
     if full.errors:
         note += f"; {full.errors} errors {full.statuses}"
