@@ -70,7 +70,7 @@ class Combiner(Generic[T, R]):
         return me.result
 
     def _run(self, batch: list[_Waiter], leader: _Waiter) -> None:
-        results = [(None, RuntimeError("stopped before this item's call was made"))] * len(batch)
+        results = [(None, RuntimeError("the call for this item's batch raised before it answered"))] * len(batch)
         try:
             got = self._call([w.item for w in batch])
             if len(got) != len(batch):
