@@ -228,11 +228,8 @@ class HubClient:
     def _ask(self, *message):
         try:
             conn = self._connection()
-        except (OSError, EOFError) as exc:
-            raise StoreError(f"store: the supervisor's hub is unreachable ({exc}); this message was not kept") from exc
-        try:
             _send(conn, message)
-        except (OSError, ValueError) as exc:
+        except (OSError, EOFError, ValueError) as exc:  # no connection, or one that broke: a new one next time
             self._drop()
             raise StoreError(f"store: the supervisor's hub is unreachable ({exc}); this message was not kept") from exc
         try:

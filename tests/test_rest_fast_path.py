@@ -39,6 +39,13 @@ def without_id(answer: dict) -> dict:
     return {k: v for k, v in answer.items() if k != "id"}
 
 
+def flask_calls(fast) -> list:
+    """What reaches Flask behind the fast path, one entry a request."""
+    reached, real_next = [], fast.next
+    fast.next = lambda *a: reached.append(a) or real_next(*a)
+    return reached
+
+
 @pytest.mark.parametrize("event", [
     casino_event(),  # valid: 200
     casino_event(currency="EURO", amount="20"),  # invalid: 400 with its violations
@@ -48,11 +55,9 @@ def without_id(answer: dict) -> dict:
 def test_the_fast_path_answers_as_flasks_route_does(make_app, event):
     fast, flask = make_app(), make_app()
     body = event if isinstance(event, bytes) else json.dumps(event).encode()
-    slow_events = []
-    real_next = fast.next
-    fast.next = lambda *a: slow_events.append(a) or real_next(*a)
+    reached = flask_calls(fast)
     got_fast, got_flask = call(fast, body), call(flask.next, body)
-    assert slow_events == []  # the fast path answered it itself
+    assert reached == []  # the fast path answered it itself
     assert got_fast[0] == got_flask[0] and got_fast[1] == got_flask[1]
     assert without_id(got_fast[2]) == without_id(got_flask[2])
 
@@ -63,37 +68,46 @@ def test_the_fast_path_answers_as_flasks_route_does(make_app, event):
 ])
 def test_what_the_fast_path_does_not_take_reaches_flask(make_app, kw):
     fast = make_app()
-    reached = []
-    real_next = fast.next
-    fast.next = lambda *a: reached.append(True) or real_next(*a)
+    reached = flask_calls(fast)
     status, _, _ = call(fast, json.dumps(casino_event()).encode(), **kw)
-    assert reached == [True] and status >= 400
+    assert len(reached) == 1 and status >= 400
 
 
 def test_with_credentials_configured_every_request_goes_to_flask(make_app):
     fast = make_app(api_key="secret")
-    reached = []
-    real_next = fast.next
-    fast.next = lambda *a: reached.append(True) or real_next(*a)
+    reached = flask_calls(fast)
     status, _, answer = call(fast, json.dumps(casino_event()).encode())
-    assert reached == [True] and status == 401 and answer["rule"] == "transport.auth"
+    assert len(reached) == 1 and status == 401 and answer["rule"] == "transport.auth"
 
 
 def test_a_content_length_that_is_no_ascii_number_goes_to_flask(make_app):
     fast = make_app()
-    reached = []
-    real_next = fast.next
-    fast.next = lambda *a: reached.append(True) or real_next(*a)
+    reached = flask_calls(fast)
     environ = EnvironBuilder(method="POST", path="/v1/integration/casino", data=b"{}",
                              content_type="application/json").get_environ()
     environ["CONTENT_LENGTH"] = "\u00b2"  # a superscript two: str.isdigit says yes, int() says no
     body, status, _ = run_wsgi_app(fast, environ)
     answer = json.loads(b"".join(body))
-    assert reached == [True] and status.startswith("400")  # Flask reads no body for a length it cannot read
+    assert len(reached) == 1 and status.startswith("400")  # Flask reads no body for a length it cannot read
     assert [v["rule"] for v in answer["violations"]] == ["json.parse"]
 
 
 def test_a_body_over_the_limit_is_flasks_413(make_app):
     fast = make_app(max_body=100)
+    reached = flask_calls(fast)
     status, headers, answer = call(fast, json.dumps(casino_event()).encode())
-    assert status == 413 and answer["rule"] == "transport.size" and headers["Connection"] == "close"
+    assert len(reached) == 1 and status == 413 and answer["rule"] == "transport.size"
+    assert headers["Connection"] == "close"
+
+
+def test_a_failed_store_is_the_same_503_from_both_doors(make_app):
+    fast, flask = make_app(), make_app()
+    for wsgi in (fast, flask):
+        wsgi.runtime.store.close()  # a closed database: the commit fails, nothing is kept
+    reached = flask_calls(fast)
+    body = json.dumps(casino_event()).encode()
+    got_fast, got_flask = call(fast, body), call(flask.next, body)
+    assert reached == [] and got_fast == got_flask
+    status, headers, answer = got_fast
+    assert status == 503 and headers["Retry-After"] == "5" and headers["Content-Type"] == "application/json"
+    assert answer["error"] == "Service Unavailable" and "send it again" in answer["message"]

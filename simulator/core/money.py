@@ -14,18 +14,17 @@ NO_CENTS = Decimal("0.00")  # zero to the cent, as generated amounts are written
 
 def to_money(value) -> Decimal | None:
     """Decimal for a JSON number; None for anything else (booleans are not numbers here)."""
-    kind = type(value)  # the two kinds JSON amounts come as first: five calls a casino message
+    kind = type(value)
+    if kind is not float and kind is not int:  # the two kinds JSON amounts come as, five calls a casino message
+        if isinstance(value, Decimal):  # a long number contract/parse.py kept exact
+            return value if value.is_finite() else None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        value = float(value) if isinstance(value, float) else int(value)  # a subclass: its plain value
+        kind = type(value)
     if kind is float:
-        return Decimal(repr(value)) if value == value else None
-    if kind is int:
-        return Decimal(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        return None
-    if isinstance(value, float) and value != value:  # NaN
-        return None
-    if isinstance(value, Decimal):
-        return value if value.is_finite() else None
-    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        return Decimal(repr(value)) if value == value else None  # NaN is no amount
+    return Decimal(value)
 
 
 def text(amount: Decimal) -> str:

@@ -26,17 +26,15 @@ def create_app(runtime) -> Flask:
 
     @app.errorhandler(StoreError)
     def store_down(exc: StoreError):
-        return _answer(*answers.unavailable(exc, app.logger))
+        return _answer(app, *answers.unavailable(exc, app.logger))
 
     @app.errorhandler(Exception)
     def crash(exc: Exception):
-        return _answer(*answers.crashed(app.logger))
+        return _answer(app, *answers.crashed(app.logger))
 
     app.wsgi_app = FastIngest(app.wsgi_app, runtime, app.logger)
     return app
 
 
-def _answer(status: int, headers: list, body: dict):
-    response = jsonify(body)
-    response.headers.extend(headers)
-    return response, status
+def _answer(app, status: int, headers: list, body: bytes):
+    return app.response_class(body, status=status, headers=headers)

@@ -72,9 +72,8 @@ class _Incomplete:
         """The answer to a body that outlasted the server's deadline (also called by granian's watchdog)."""
         timeout = httpserver.BODY_TIMEOUT
         self._record(f"timed out after {timeout:g} s, {self.expected}")
-        body = {"error": REASONS[408], "rule": "transport.incomplete",
-                "message": f"body: {self.expected}, not complete after {timeout:g} s"}
-        return 408, [("Content-Type", "application/json")], orjson.dumps(body) + b"\n"
+        return answers.as_json(408, {"error": REASONS[408], "rule": "transport.incomplete",
+                                     "message": f"body: {self.expected}, not complete after {timeout:g} s"})
 
     def answer(self, got: int, exc: BaseException | None) -> tuple[int, list, bytes]:
         """(status, headers, body) for a body that stopped short; the connection is closed after it."""
@@ -89,8 +88,8 @@ class _Incomplete:
                 reason = str(exc) if exc is not None and str(exc) else type(exc).__name__
                 why, detail = f"broken chunked encoding after {got} bytes ({reason})", f"chunked: {reason}"[:200]
             self._record(detail)
-            status, headers = 400, [("Content-Type", "application/json")]
-            body = orjson.dumps({"error": REASONS[400], "rule": "transport.incomplete", "message": f"body: {why}"})
+            status, headers, body = answers.as_json(400, {"error": REASONS[400], "rule": "transport.incomplete",
+                                                          "message": f"body: {why}"})
         return status, [*headers, ("Connection", "close")], body
 
     def _record(self, detail: str) -> None:
@@ -189,9 +188,9 @@ class FastIngest:
                 return _send(start_response, *short)
             status, body = _judged(runtime, event_type, raw, received_at, environ.get("REMOTE_ADDR"))
         except StoreError as exc:
-            return _send_json(start_response, *answers.unavailable(exc, self.logger))
+            return _send(start_response, *answers.unavailable(exc, self.logger))
         except Exception:
-            return _send_json(start_response, *answers.crashed(self.logger))
+            return _send(start_response, *answers.crashed(self.logger))
         return _send(start_response, status, [("Content-Type", "application/json")], body)
 
     def _fast(self, environ):
@@ -212,6 +211,3 @@ def _send(start_response, status: int, headers: list, body: bytes):
     start_response(f"{status} {HTTPStatus(status).phrase}", [*headers, ("Content-Length", str(len(body)))])
     return [body]
 
-
-def _send_json(start_response, status: int, headers: list, body: dict):
-    return _send(start_response, status, [("Content-Type", "application/json"), *headers], orjson.dumps(body) + b"\n")
