@@ -16,6 +16,7 @@ from simulator.report.readiness import Checklist
 from simulator.runtime import Runtime
 from simulator.contract.registry import load_registry
 from simulator.store import MessageRecord, open_store
+from simulator.types.casino import tables
 from simulator.core.violations import Violation
 
 from tests.conftest import Client, casino_event, judge_with
@@ -329,3 +330,65 @@ def test_a_filtered_report_reads_only_the_newest_window(make_settings, tmp_path,
         assert doc["summary"]["received"] == 5000  # the cards are the counters, always everything
     finally:
         rt.close()
+
+
+# -- what each commit writes: the indexes kept to the rows their readers ask for ---------------------------
+
+def test_the_invalid_messages_and_the_open_rounds_are_listed_without_reading_the_rest(make_settings, tmp_path):
+    """Their indexes hold only those rows (a commit of valid messages and closed rounds writes no page of
+    them); a reader still finds the newest invalid ones, and the open rounds, without a pass over the table."""
+    rt = Runtime(make_settings(db=str(tmp_path / "partial.db"), severity=["latency.budget=off"]))
+    try:
+        send = judge_with(rt)
+        steps = Steps(rt.store)
+        work = {"invalid": lambda: rt.store.messages(valid=False, limit=5, newest_first=True, count=False),
+                "open": lambda: tables.rounds(rt.store, status="open", limit=3)}
+
+        def play(lo, hi):
+            for i in range(lo, hi):
+                send(casino_event(round_id=f"r{i}", activity_id=f"b{i}"))
+                if i % 50:  # every 50th round stays open
+                    send(casino_event(round_id=f"r{i}", activity_id=f"w{i}", type="Win", is_round_end=True))
+            send(casino_event(activity_id=f"bad{hi}", amount="oops"))
+
+        play(0, 100)
+        small = {name: steps(fn) for name, fn in work.items()}
+        play(100, 1000)
+        large = {name: steps(fn) for name, fn in work.items()}
+        assert [m["activity_id"] for m in work["invalid"]()[0]] == ["bad1000", "bad100"]
+        assert [r.round_id for r in work["open"]()] == ["r0", "r50", "r100"]
+        for name in work:  # ten times the rows: the same work
+            assert large[name] <= small[name] * 1.5 + 50, (name, small[name], large[name])
+    finally:
+        rt.close()
+
+
+def test_a_database_with_the_old_indexes_loses_them_and_keeps_its_rows(db_target, make_settings):
+    settings = make_settings(db=db_target, severity=["latency.budget=off"])
+    rt = Runtime(settings)
+    try:
+        send = judge_with(rt)
+        send(casino_event(round_id="r1", activity_id="b1"))
+        send(casino_event(activity_id="bad", amount="oops"))
+        with rt.store.batch() as tx:  # the indexes every database had before they were cut
+            for ddl in ("CREATE INDEX messages_valid ON messages (valid)",
+                        "CREATE INDEX messages_latency ON messages (latency_ms)",
+                        "CREATE INDEX rounds_status ON rounds (status)"):
+                tx.execute(ddl)
+    finally:
+        rt.close()
+    rt = Runtime(settings)
+    try:
+        names = _index_names(rt.store)
+        assert {"messages_valid", "messages_latency", "rounds_status"}.isdisjoint(names), names
+        assert {"messages_invalid", "rounds_open"} <= names, names
+        assert [m["activity_id"] for m in rt.store.messages(valid=False)[0]] == ["bad"]
+        assert [r.round_id for r in tables.rounds(rt.store, status="open")] == ["r1"]
+    finally:
+        rt.close()
+
+
+def _index_names(store) -> set:
+    if store.ph == "?":
+        return {n for n, in store._rows("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    return {n for n, in store._rows("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")}

@@ -28,8 +28,7 @@ CREATE TABLE IF NOT EXISTS messages (
   duplicate INTEGER NOT NULL, violations TEXT NOT NULL, latency_ms {real}, delivery_key TEXT);
 CREATE INDEX IF NOT EXISTS messages_channel ON messages (channel);
 CREATE INDEX IF NOT EXISTS messages_user ON messages (user_id);
-CREATE INDEX IF NOT EXISTS messages_valid ON messages (valid);
-CREATE INDEX IF NOT EXISTS messages_latency ON messages (latency_ms);
+CREATE INDEX IF NOT EXISTS messages_invalid ON messages (id) WHERE valid = 0;
 CREATE INDEX IF NOT EXISTS messages_delivery ON messages (delivery_key) WHERE delivery_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_activity ON messages (activity_id, valid);
 CREATE TABLE IF NOT EXISTS violations (
@@ -44,6 +43,8 @@ CREATE INDEX IF NOT EXISTS entities_status ON entities (kind, status);
 CREATE TABLE IF NOT EXISTS rejections (
   id {serial}, channel TEXT NOT NULL, received_at TEXT NOT NULL, rule TEXT NOT NULL, detail TEXT);
 CREATE INDEX IF NOT EXISTS rejections_rule ON rejections (channel, rule, id);
+DROP INDEX IF EXISTS messages_valid;
+DROP INDEX IF EXISTS messages_latency;
 """ + tally.DDL
 
 SAMPLE = 20  # rejections: the newest details kept per channel and rule (the counts keep everything)
@@ -365,9 +366,8 @@ class SQLStore(OperatorCalls):
         if channel:
             where.append("m.channel = ?")
             args.append(channel)
-        if valid is not None:
-            where.append("m.valid = ?")
-            args.append(1 if valid else 0)
+        if valid is not None:  # a literal, so the planner may take the partial index of the invalid ones
+            where.append("m.valid = 1" if valid else "m.valid = 0")
         if user_id:
             where.append("m.user_id = ?")
             args.append(user_id)

@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS rounds (
   bet_total TEXT NOT NULL, win_total TEXT NOT NULL, rollback_total TEXT NOT NULL, events INTEGER NOT NULL,
   bets INTEGER NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, last_event_at TEXT NOT NULL,
   PRIMARY KEY (user_id, round_id)){without_rowid};
-CREATE INDEX IF NOT EXISTS rounds_status ON rounds (status);
+CREATE INDEX IF NOT EXISTS rounds_open ON rounds (started_at, user_id, round_id) WHERE status = 'open';
+DROP INDEX IF EXISTS rounds_status;
 CREATE INDEX IF NOT EXISTS rounds_started ON rounds (started_at, user_id, round_id);
 CREATE INDEX IF NOT EXISTS rounds_sessions ON rounds (user_id, game_id, started_at, round_id);
 """
@@ -211,10 +212,15 @@ def _write(tx) -> None:
 
 def _where(user_id=None, round_id=None, status=None) -> tuple[str, list]:
     where, args = [], []
-    for col, val in (("user_id", user_id), ("round_id", round_id), ("status", status)):
+    for col, val in (("user_id", user_id), ("round_id", round_id)):
         if val:
             where.append(f"{col} = ?")
             args.append(val)
+    if status in ("open", "closed"):  # a literal, so the planner may take the partial index of the open rounds
+        where.append(f"status = '{status}'")
+    elif status:
+        where.append("status = ?")
+        args.append(status)
     return (" WHERE " + " AND ".join(where)) if where else "", args
 
 
