@@ -9,7 +9,8 @@ calls (fed by that one intake, so they see every channel's events) and the liste
 
 Each worker thread has a connection of its own: it sends ("judge" or "call", ...) and reads its answer
 (ok, result) before it sends again, so answers need no ids. The supervisor's judge thread reads every
-connection itself, so no thread wakes another to hand a message over. A slow call (the pipeline's pages,
+connection itself, so no thread wakes another to hand a message over; it commits and goes on to the next
+batch, and a thread of its own answers each committed batch once the disk has it (`store.sync`). A slow call (the pipeline's pages,
 the operator's wait) runs on a thread of its own, so it never holds up the judgements behind it.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import queue
 import secrets
 import selectors
 import shutil
@@ -80,7 +82,10 @@ class Hub:
         self._new: list = []  # connections accepted, not yet watched
         self._new_lock = threading.Lock()
         threading.Thread(target=self._accept, name="ftsim-hub", daemon=True).start()
+        # committed batches whose answers wait for the disk (store.sync); the judge thread goes on meanwhile
+        self._unsynced: queue.SimpleQueue = queue.SimpleQueue()
         threading.Thread(target=self._judge, name="ftsim-hub-judge", daemon=True).start()
+        threading.Thread(target=self._answer_synced, name="ftsim-hub-answer", daemon=True).start()
 
     def for_workers(self) -> dict:
         """What a worker needs to reach the hub (handed over in the spec file, readable by this user only)."""
@@ -157,13 +162,32 @@ class Hub:
         for i in range(0, len(batch), GROUP_MAX):
             part = batch[i:i + GROUP_MAX]
             try:
-                results = intake.judge_each([e for _, e, _ in part], [intake.restore(e, s) for _, e, s in part])
+                results = intake.judge_each([e for _, e, _ in part], [intake.restore(e, s) for _, e, s in part],
+                                            durable=False)
             except Exception as exc:  # judge_each answers per message; this is a bug around it
                 log.exception("hub: a batch of %d could not be judged", len(part))
                 results = [(None, StoreError(f"ftsim could not judge this message ({type(exc).__name__})"))] * len(
                     part)
-            for (conn, _, _), (verdict, error) in zip(part, results):
-                _answer(conn, error is None, verdict if error is None else error)
+            self._unsynced.put((part, results))
+
+    def _answer_synced(self) -> None:
+        """Answer each committed batch once the disk has it: one store.sync for every batch waiting (each was
+        committed before it was queued), so no worker hears 200 for what a power loss could undo."""
+        while True:
+            waiting = [self._unsynced.get()]
+            while not self._unsynced.empty():
+                waiting.append(self._unsynced.get())
+            failure = None
+            try:
+                self.runtime.store.sync()
+            except StoreError as exc:  # committed, but perhaps not kept: acknowledge none of it
+                failure = exc
+            for part, results in filter(None, waiting):
+                for (conn, _, _), (verdict, error) in zip(part, results):
+                    error = error or failure
+                    _answer(conn, error is None, verdict if error is None else error)
+            if None in waiting:  # close()
+                return
 
     def _answer_call(self, conn, target, name, args, kwargs) -> None:
         try:
@@ -195,6 +219,7 @@ class Hub:
             return
         self._closed = True
         self._knock()
+        self._unsynced.put(None)
         self._listener.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 

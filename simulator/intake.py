@@ -73,16 +73,20 @@ class Intake:
 
         Group commit (simulator/core/combining.py): concurrent callers (REST threads) share transactions.
         The part that needs no history is judged first, in the caller's thread and outside every lock:
-        while a leader waits for SQLite (which runs without the GIL), the other callers get on with theirs."""
-        return self._group.submit((envelope, self._stateless_or_error(envelope)))
+        while a leader waits for SQLite (which runs without the GIL), the other callers get on with theirs.
+        The wait for the disk comes after the lead is handed on, so the next leader judges meanwhile."""
+        verdict = self._group.submit((envelope, self._stateless_or_error(envelope)))
+        self.store.sync()  # every commit so far, its own among them: one fsync for all who wait at once
+        return verdict
 
     def _judge_queued(self, items: list[tuple[Envelope, object]]):
-        return self.judge_each([e for e, _ in items], [p for _, p in items])
+        return self.judge_each([e for e, _ in items], [p for _, p in items], durable=False)
 
-    def judge_each(self, envelopes: list[Envelope], stateless: list) -> list[tuple[Verdict | None, Exception | None]]:
+    def judge_each(self, envelopes: list[Envelope], stateless: list, *,
+                   durable: bool = True) -> list[tuple[Verdict | None, Exception | None]]:
         """judge() for callers that each wait for their own message: (verdict, None) or (None, the error)."""
         try:
-            return [(v, None) for v in self.judge(envelopes, stateless=stateless)]
+            return [(v, None) for v in self.judge(envelopes, stateless=stateless, durable=durable)]
         except StoreError as exc:  # the store failed, not a message: every caller gets the error
             return [(None, exc)] * len(envelopes)
         except Exception:  # a message tripped a bug: one at a time, so only that caller fails
@@ -94,17 +98,24 @@ class Intake:
         except Exception as exc:
             return None, exc
 
-    def judge(self, envelopes: Iterable[Envelope], *, stateless: list | None = None) -> list[Verdict]:
-        """Judge and store a batch in one transaction. Raises StoreError when nothing was committed.
+    def judge(self, envelopes: Iterable[Envelope], *, stateless: list | None = None,
+              durable: bool = True) -> list[Verdict]:
+        """Judge and store a batch in one transaction. Raises StoreError when nothing was committed, or when
+        what was committed could not be made durable: either way nothing may be acknowledged.
 
-        stateless: what `stateless` found for each envelope, when the caller judged that part already."""
+        stateless: what `stateless` found for each envelope, when the caller judged that part already.
+        durable=False: return once committed; the caller must `store.sync()` before acknowledging (the hub,
+        which answers from another thread). Otherwise the wait for the disk happens here, outside the lock,
+        so the next batch is judged meanwhile."""
         envelopes = list(envelopes)
         pre = stateless if stateless is not None else [self._stateless_or_error(e) for e in envelopes]
+        ticket = None
         with self._lock:
             try:
-                with self.store.batch() as tx:
+                with self.store.batch(sync=False) as tx:
                     self._prefetch(tx, pre)
                     verdicts = [self._judge_one(tx, e, p) for e, p in zip(envelopes, pre)]
+                ticket = tx.ticket
             except StoreError:
                 raise
             except Exception:  # storing tripped a bug (judging bugs are caught per message): one at a time
@@ -121,6 +132,8 @@ class Intake:
                     fn(envelopes, verdicts)
                 except Exception:
                     log.exception("intake: a watcher failed on a committed batch")
+        if durable and ticket is not None:
+            self.store.sync(ticket)
         return verdicts
 
     def _prefetch(self, tx, pre: list) -> None:

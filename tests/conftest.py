@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
@@ -160,3 +161,18 @@ def server(start_server):
 @pytest.fixture
 def client(server):
     return Client(server.url)
+
+
+def hold_fsync(monkeypatch):
+    """The WAL's fdatasync held until the returned event is set (the real one runs then)."""
+    from simulator.store import walsync
+
+    real, release, calls = walsync.os.fdatasync, threading.Event(), []
+
+    def held(fd):
+        calls.append(fd)
+        release.wait(30)
+        real(fd)
+
+    monkeypatch.setattr(walsync.os, "fdatasync", held)
+    return release, calls

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from simulator.core.errors import ConfigError
+from simulator.core.errors import ConfigError, StoreError
 from simulator.settings import load_settings
 from simulator.store import open_store
 from simulator.clients.publish import publish_rabbit
@@ -46,6 +46,29 @@ def stored_ids(path) -> set[str]:
     return set(json.loads(out.stdout))
 
 
+def record(activity_id: str):
+    from datetime import datetime, timezone
+
+    from simulator.store import MessageRecord
+
+    return MessageRecord("rest", datetime.now(timezone.utc), "CASINO", b"{}", "t", "casino", activity_id, "u",
+                         None, True, False, [], 1.0, None)
+
+
+def spy_syncs(monkeypatch) -> list[int]:
+    """The WAL's size at each of ftsim's fdatasyncs (the real one still runs)."""
+    from simulator.store import walsync
+
+    real, sizes = walsync.os.fdatasync, []
+
+    def spy(fd):
+        sizes.append(os.fstat(fd).st_size)
+        real(fd)
+
+    monkeypatch.setattr(walsync.os, "fdatasync", spy)
+    return sizes
+
+
 def assert_refused(status: int, body: dict, headers: dict, words: str) -> None:
     assert status == 503, (status, body)
     assert body["error"] == "Service Unavailable" and words in body["message"], body
@@ -54,12 +77,92 @@ def assert_refused(status: int, body: dict, headers: dict, words: str) -> None:
 
 
 class TestDurabilitySetting:
-    def test_sqlite_syncs_every_commit_by_default(self, tmp_path):
+    def test_sqlite_syncs_every_commit_by_default(self, tmp_path, monkeypatch):
+        """ftsim's own fdatasync of the WAL, after the commit wrote its frames and before batch() returns (the
+        writer commits at NORMAL, so SQLite's own sync inside the commit does not hold up the next batch)."""
+        syncs = spy_syncs(monkeypatch)
         store = open_store(str(tmp_path / "a.db"))
         try:
-            assert store._writer.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+            assert store._writer.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL, and our own sync
             assert store._writer.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
             assert store.health() == {"ok": True, "error": None, "kind": "sqlite", "durability": "full"}
+            for i in range(3):
+                with store.batch() as tx:
+                    tx.add_message(record(f"a{i}"))
+                assert syncs and syncs[-1] == os.path.getsize(tmp_path / "a.db-wal")  # this commit's frames
+            assert len(syncs) == 3
+        finally:
+            store.close()
+
+    def test_a_deferred_sync_waits_for_the_caller(self, tmp_path, monkeypatch):
+        syncs = spy_syncs(monkeypatch)
+        store = open_store(str(tmp_path / "a.db"))
+        try:
+            with store.batch(sync=False) as tx:
+                tx.add_message(record("a"))
+            assert syncs == []  # committed, not yet on disk: intake waits outside its lock
+            store.sync(tx.ticket)
+            assert syncs == [os.path.getsize(tmp_path / "a.db-wal")]
+            store.sync(tx.ticket)  # already on disk: no second fsync
+            assert len(syncs) == 1
+        finally:
+            store.close()
+
+    def test_a_failed_fsync_acknowledges_nothing_until_restart(self, tmp_path, monkeypatch):
+        """A disk error cannot be made to happen here, so the fsync is the one fake: after it fails, the pages
+        may be gone whatever a second fsync says, so this batch and every later one are refused."""
+        from simulator.store import walsync
+
+        def broken(fd):
+            raise OSError(5, "Input/output error")
+
+        store = open_store(str(tmp_path / "a.db"))
+        try:
+            monkeypatch.setattr(walsync.os, "fdatasync", broken)
+            with pytest.raises(StoreError, match="could not be flushed to disk .Input/output error.*restarted"):
+                with store.batch() as tx:
+                    tx.add_message(record("a"))
+            monkeypatch.undo()
+            with pytest.raises(StoreError, match="could not be flushed"):
+                with store.batch() as tx:
+                    tx.add_message(record("b"))
+            assert store.health()["ok"] is False and "flushed" in store.health()["error"]
+        finally:
+            store.close()
+
+    def test_commits_waiting_at_once_share_an_fsync(self, tmp_path, monkeypatch):
+        """The first waiter's fsync is held until every thread has committed; each thread returns only once
+        an fsync that began after its commit returned, and the others need at most one more between them."""
+        from simulator.store import walsync
+
+        real, release, began = walsync.os.fdatasync, threading.Event(), []
+        store = open_store(str(tmp_path / "a.db"))
+        committed = []
+
+        def held(fd):
+            began.append(store._wal._committed)
+            release.wait(30)
+            real(fd)
+
+        monkeypatch.setattr(walsync.os, "fdatasync", held)
+
+        def writer(i):
+            with store.batch(sync=False) as tx:
+                tx.add_message(record(f"t{i}"))
+            committed.append(tx.ticket)
+            store.sync(tx.ticket)
+            assert store._wal._synced >= tx.ticket
+
+        try:
+            threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+            for t in threads:
+                t.start()
+            wait_for(lambda: len(committed) == 8, timeout=30)
+            release.set()
+            for t in threads:
+                t.join(30)
+            assert sorted(committed) == list(range(1, 9)) and len(began) <= 2, began
+            assert began[-1] == 8  # the last fsync began after the last commit
         finally:
             store.close()
 

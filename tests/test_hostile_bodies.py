@@ -198,8 +198,8 @@ def test_a_bug_in_storing_one_message_leaves_the_others_stored(runtime, monkeypa
     from contextlib import contextmanager
 
     @contextmanager
-    def batch():
-        with real_batch() as tx:
+    def batch(**how):
+        with real_batch(**how) as tx:
             yield Tx(tx)
 
     monkeypatch.setattr(runtime.store, "batch", batch)

@@ -15,7 +15,8 @@ from simulator.core.errors import StoreError
 from simulator.hub import Hub, HubClient, RemoteIntake
 from simulator.runtime import Runtime
 
-from tests.conftest import casino_event
+from tests.brokers import wait_for
+from tests.conftest import casino_event, hold_fsync
 
 
 @pytest.fixture
@@ -172,3 +173,44 @@ def test_a_worker_thread_that_ends_takes_its_connection_with_it(hub_pair):
     while len(hub._selector.get_map()) > before and time.monotonic() < deadline:
         time.sleep(0.02)
     assert len(hub._selector.get_map()) == before  # the five threads' connections closed, the hub let them go
+
+
+def test_an_answer_waits_for_the_disk_while_the_judge_goes_on(hub_pair, monkeypatch):
+    """With the fsync held, a worker's message is committed but not answered, and the next one, from another
+    worker thread, is judged and committed meanwhile; once the disk has them both get their verdicts."""
+    supervisor, _, worker = hub_pair
+    release, calls = hold_fsync(monkeypatch)
+    answers = {}
+
+    def send(name):
+        answers[name] = worker.intake.one(envelope(casino_event(activity_id=name)))
+
+    first = threading.Thread(target=send, args=("first",))
+    first.start()
+    wait_for(lambda: calls and supervisor.store.counts()["received"] == 1, what="the first commit")
+    second = threading.Thread(target=send, args=("second",))
+    second.start()
+    wait_for(lambda: supervisor.store.counts()["received"] == 2, what="the second commit, the fsync still held")
+    assert answers == {}  # committed, not yet on disk: nobody heard 200
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert answers["first"].valid and answers["second"].valid
+
+
+def test_a_failed_fsync_reaches_the_worker_as_nothing_kept(hub_pair, monkeypatch):
+    """The one fake: a disk error cannot be made to happen here."""
+    from simulator.store import walsync
+
+    supervisor, _, worker = hub_pair
+    assert worker.intake.one(envelope(casino_event())).valid
+
+    def broken(fd):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(walsync.os, "fdatasync", broken)
+    with pytest.raises(StoreError, match="could not be flushed"):
+        worker.intake.one(envelope(casino_event()))
+    monkeypatch.undo()
+    with pytest.raises(StoreError, match="could not be flushed"):  # and nothing after it, until a restart
+        worker.intake.one(envelope(casino_event()))

@@ -57,7 +57,8 @@ MESSAGE_COLUMNS = ("m.id, m.channel, m.received_at, m.activity_id, m.user_id, m.
 
 class SQLStore(OperatorCalls):
     """Dialect hooks: `ph` (placeholder), `types` (for DDL), `_connect()`, `_begin(conn)`, `_end()`, `_committed()`,
-    `_returning_id()`, `_inserted_id(cur)`, `_message_ids(cur)`, `_reading()`, `health()`."""
+    `_written()` and `sync(ticket)`, `_returning_id()`, `_inserted_id(cur)`, `_message_ids(cur)`, `_reading()`,
+    `health()`."""
 
     ph = "?"
     errors: tuple = ()
@@ -134,7 +135,10 @@ class SQLStore(OperatorCalls):
     # -- writing -------------------------------------------------------------------------------
 
     @contextmanager
-    def batch(self):
+    def batch(self, *, sync: bool = True):
+        """One transaction, committed when the block ends. sync=False: the commit may not be on disk yet when
+        the block ends; `tx.ticket` is what `sync(ticket)` waits on before anything is acknowledged (intake
+        waits outside its lock, so the next batch is judged while this one reaches the disk)."""
         with self._write_lock:
             conn = self._writer
             try:
@@ -155,6 +159,17 @@ class SQLStore(OperatorCalls):
             finally:
                 self._end()
             self._committed()
+            tx.ticket = self._written()
+        if sync:
+            self.sync(tx.ticket)
+
+    def _written(self):
+        """After a commit: what `sync` must wait for before it is durable (None: it is already)."""
+        return None
+
+    def sync(self, ticket=None) -> None:
+        """Return once the commit `ticket` (None: every commit so far) is as durable as the setting promises;
+        StoreError if it cannot be. A dialect whose commit is durable when it returns does nothing here."""
 
     def _committed(self):
         """Raise StoreError if what was just committed may not be kept after all (the dialect knows)."""

@@ -2,7 +2,8 @@
 
 Durability: with `full` (the default) every commit is fsynced before intake returns, so what a transport
 acknowledges survives a power loss; `normal` skips that sync (WAL keeps the file consistent, but the last
-commits before a power loss or OS crash may be gone) for load tests that accept the risk.
+commits before a power loss or OS crash may be gone) for load tests that accept the risk. The fsync of
+`full` is ftsim's own, after the commit and outside the ledger's lock (store/walsync.py).
 
 The file is watched: after every commit its path must still name the file ftsim opened. Deleted, moved
 away or replaced, the commit went to a file nobody will read again, so the batch raises StoreError
@@ -24,6 +25,7 @@ from urllib.parse import quote
 from simulator.core.errors import StoreError
 from simulator.store.checkpoint import SAFETY_PAGES, Checkpointer
 from simulator.store.sql import SQLStore
+from simulator.store.walsync import WalSync
 
 SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
 
@@ -47,6 +49,7 @@ class SQLiteStore(SQLStore):
                              f"is not; move {path}-wal away (or delete it) and start again")
         self._checkpointer = None
         self._gate = None
+        self._wal: WalSync | None = None
         super().__init__(tables)  # the tables are made under SQLite's own lock; every batch after under the gate
         if not self._memory:
             # Writers of several processes (two ftsim on one file; the workers of `--workers N`, which store
@@ -59,6 +62,9 @@ class SQLiteStore(SQLStore):
             self._identity = {path: self._stat(path)}
             if os.path.exists(path + "-wal"):  # it is, in WAL mode, from the first read on
                 self._identity[path + "-wal"] = self._stat(path + "-wal")
+            if durability == "full":  # the writer's commits leave the fsync to _wal, outside the ledger's lock
+                self._wal = WalSync(path + "-wal")
+                self._writer.execute("PRAGMA synchronous = NORMAL")
 
     def _connect(self, create: bool = True):
         target, uri = self.path, False
@@ -99,6 +105,18 @@ class SQLiteStore(SQLStore):
                     self._fail(f"the database file {path} was replaced by another file while ftsim ran", path)
         if self._checkpointer is not None:
             self._checkpointer.committed()
+
+    def _written(self):
+        return None if self._wal is None else self._wal.committed()
+
+    def sync(self, ticket=None) -> None:
+        if self._wal is None:
+            return
+        try:
+            self._wal.wait(self._wal.latest() if ticket is None else ticket)
+        except StoreError:  # the WAL may have lost pages: no batch is acknowledged until a restart
+            self.failure = self.failure or self._wal.failure
+            raise
 
     def _fail(self, what: str, path: str):
         if path == self.path:
@@ -157,6 +175,8 @@ class SQLiteStore(SQLStore):
     def close(self):
         if self._checkpointer is not None:
             self._checkpointer.close()
+        if self._wal is not None:
+            self._wal.close()
         with self._write_lock:
             self._writer.close()
             if self._gate is not None:
