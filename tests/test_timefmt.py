@@ -1,11 +1,11 @@
 """RFC 3339 text in: the usual `...Z` form goes through the C parser, every other one field by field;
 both must read the same instant, and a valid text that UTC cannot hold is refused, never a crash."""
 import itertools
-from datetime import timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from simulator.core.timefmt import iso, parse_rfc3339
+from simulator.core.timefmt import from_iso, iso, parse_rfc3339
 
 from tests.conftest import casino_event
 
@@ -43,3 +43,16 @@ def test_what_utc_cannot_hold_or_rfc3339_does_not_allow_is_no_time(text):
 def test_a_timestamp_before_year_one_in_utc_is_a_verdict_not_an_internal_error(judge):
     verdict = judge(casino_event(timestamp="0001-01-01T00:00:00+14:00"))
     assert "ftsim.internal" not in {v.rule for v in verdict.violations}
+
+
+@pytest.mark.parametrize("dt", [
+    datetime(2026, 12, 3, 16, 29, 45, 123456, tzinfo=timezone.utc),
+    datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc),  # no microseconds: still six places
+    datetime(987, 6, 5, 4, 3, 2, 1, tzinfo=timezone.utc),  # a year of three digits: still four
+    datetime(2026, 12, 3, 18, 0, 0, 5, tzinfo=timezone(timedelta(hours=2))),  # another offset: told in UTC
+])
+def test_stored_times_are_fixed_width_utc_text_that_reads_back_as_the_same_instant(dt):
+    text = iso(dt)
+    assert len(text) == 27 and text.endswith("Z") and text[10] == "T"
+    assert text == dt.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    assert from_iso(text) == dt

@@ -39,7 +39,10 @@ def iso(dt: datetime | None) -> str | None:
         return None
     if dt.tzinfo is not timezone.utc:
         dt = dt.astimezone(timezone.utc)
-    return dt.isoformat(timespec="microseconds")[:-6] + "Z"  # drop "+00:00"
+    # %-formatting, not isoformat(timespec=...): 2.5 of these a stored casino message, and isoformat's
+    # keyword and its C printf cost 13k instructions each (callgrind), a third of that here
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second,
+                                                    dt.microsecond)
 
 
 def from_iso(text: str | None) -> datetime | None:
