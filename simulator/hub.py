@@ -10,8 +10,9 @@ calls (fed by that one intake, so they see every channel's events) and the liste
 Each worker thread has a connection of its own: it sends ("judge" or "call", ...) and reads its answer
 (ok, result) before it sends again, so answers need no ids. The supervisor's judge thread reads every
 connection itself, so no thread wakes another to hand a message over; it commits and goes on to the next
-batch, and a thread of its own answers each committed batch once the disk has it (`store.sync`). A slow call (the pipeline's pages,
-the operator's wait) runs on a thread of its own, so it never holds up the judgements behind it.
+batch, and a thread of its own answers each committed batch once the disk has it (`store.sync`). A slow
+call (the pipeline's pages, the operator's wait) runs on a thread of its own, so it never holds up the
+judgements behind it.
 """
 from __future__ import annotations
 

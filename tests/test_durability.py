@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import pytest
@@ -47,8 +48,6 @@ def stored_ids(path) -> set[str]:
 
 
 def record(activity_id: str):
-    from datetime import datetime, timezone
-
     from simulator.store import MessageRecord
 
     return MessageRecord("rest", datetime.now(timezone.utc), "CASINO", b"{}", "t", "casino", activity_id, "u",
@@ -91,6 +90,15 @@ class TestDurabilitySetting:
                     tx.add_message(record(f"a{i}"))
                 assert syncs and syncs[-1] == os.path.getsize(tmp_path / "a.db-wal")  # this commit's frames
             assert len(syncs) == 3
+        finally:
+            store.close()
+
+    def test_a_refused_request_is_recorded_as_durably_as_a_message(self, tmp_path, monkeypatch):
+        syncs = spy_syncs(monkeypatch)
+        store = open_store(str(tmp_path / "a.db"))
+        try:
+            store.add_rejection("rest", datetime.now(timezone.utc), "transport.auth", "POST /v1/integration/casino")
+            assert syncs == [os.path.getsize(tmp_path / "a.db-wal")]
         finally:
             store.close()
 

@@ -208,6 +208,8 @@ class SQLStore(OperatorCalls):
             finally:
                 self._end()
             self._committed()
+            ticket = self._written()
+        self.sync(ticket)
 
     def _begin_counting(self, conn):
         """A rejection's three statements as one transaction; PostgreSQL overrides it (see postgres.py)."""
