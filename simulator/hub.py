@@ -169,7 +169,10 @@ class Hub:
                 log.exception("hub: a batch of %d could not be judged", len(part))
                 results = [(None, StoreError(f"ftsim could not judge this message ({type(exc).__name__})"))] * len(
                     part)
-            self._unsynced.put((part, results))
+            if self.runtime.store.defers_sync:
+                self._unsynced.put((part, results))
+            else:  # durable already (PostgreSQL, --durability normal): no hand-over to another thread
+                self._answer_all(part, results, None)
 
     def _answer_synced(self) -> None:
         """Answer each committed batch once the disk has it: one store.sync for every batch waiting (each was
@@ -184,11 +187,15 @@ class Hub:
             except StoreError as exc:  # committed, but perhaps not kept: acknowledge none of it
                 failure = exc
             for part, results in filter(None, waiting):
-                for (conn, _, _), (verdict, error) in zip(part, results):
-                    error = error or failure
-                    _answer(conn, error is None, verdict if error is None else error)
+                self._answer_all(part, results, failure)
             if None in waiting:  # close()
                 return
+
+    @staticmethod
+    def _answer_all(part, results, failure) -> None:
+        for (conn, _, _), (verdict, error) in zip(part, results):
+            error = error or failure
+            _answer(conn, error is None, verdict if error is None else error)
 
     def _answer_call(self, conn, target, name, args, kwargs) -> None:
         try:

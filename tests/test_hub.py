@@ -214,3 +214,35 @@ def test_a_failed_fsync_reaches_the_worker_as_nothing_kept(hub_pair, monkeypatch
     monkeypatch.undo()
     with pytest.raises(StoreError, match="could not be flushed"):  # and nothing after it, until a restart
         worker.intake.one(envelope(casino_event()))
+
+
+def test_a_store_durable_at_commit_is_answered_by_the_judge_thread_itself(make_settings):
+    """At --durability normal (and on PostgreSQL) there is nothing to wait for after the commit, so the hub
+    answers from the judge thread, without handing the batch to its answering thread."""
+    settings = make_settings(severity=["latency.budget=off"], durability="normal")
+    supervisor = Runtime(settings)
+    hub = Hub(supervisor)
+    worker = Runtime(settings, hub=HubClient(**hub.for_workers()))
+    answered_by = set()
+    real = hub._answer_all
+
+    def spying(*args):
+        answered_by.add(threading.current_thread().name)
+        return real(*args)
+
+    hub._answer_all = spying
+    try:
+        assert supervisor.store.defers_sync is False
+        verdicts = []
+        threads = [threading.Thread(target=lambda i=i: verdicts.append(
+            worker.intake.one(envelope(casino_event(activity_id=f"n{i}"))))) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert len(verdicts) == 8 and all(v.valid for v in verdicts)
+        assert answered_by == {"ftsim-hub-judge"}
+    finally:
+        worker.close()
+        hub.close()
+        supervisor.close()

@@ -44,6 +44,7 @@ class Tx(Protocol):
 
 
 class Store(Protocol):
+    defers_sync: bool  # a commit is durable only after sync(ticket)
     def batch(self, *, sync: bool = True) -> ContextManager[Tx]: ...  # sync=False: call sync(tx.ticket) before acking
     def sync(self, ticket=None) -> None: ...  # return once that commit (None: every one so far) is durable
     def add_rejection(self, channel: str, received_at: datetime, rule: str, detail: str) -> None: ...

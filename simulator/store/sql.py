@@ -63,6 +63,7 @@ class SQLStore(OperatorCalls):
     ph = "?"
     errors: tuple = ()
     types: dict = {}
+    defers_sync = False  # True: a commit is durable only after sync(ticket), which may wait for the disk
 
     def __init__(self, tables=()):
         """tables: the event types' own SQL tables (contract.plugin.Tables), created and cleared with ours."""

@@ -65,6 +65,7 @@ class SQLiteStore(SQLStore):
             if durability == "full":  # the writer's commits leave the fsync to _wal, outside the ledger's lock
                 self._wal = WalSync(path + "-wal")
                 self._writer.execute("PRAGMA synchronous = NORMAL")
+                self.defers_sync = True
 
     def _connect(self, create: bool = True):
         target, uri = self.path, False
