@@ -176,3 +176,27 @@ def hold_fsync(monkeypatch):
 
     monkeypatch.setattr(walsync.os, "fdatasync", held)
     return release, calls
+
+
+def two_callers_while_the_fsync_is_held(monkeypatch, one, store) -> tuple[dict, list]:
+    """one(activity_id) from two threads with the WAL's fsync held: the first is committed and waits, the
+    second is committed meanwhile, and neither returns before the fsync is let go. (answers, fsyncs)."""
+    from tests.brokers import wait_for
+
+    release, calls = hold_fsync(monkeypatch)
+    answers = {}
+
+    def caller(name):
+        answers[name] = one(name)
+
+    first = threading.Thread(target=caller, args=("first",))
+    first.start()
+    wait_for(lambda: calls and store.counts()["received"] == 1, what="the first commit")
+    second = threading.Thread(target=caller, args=("second",))
+    second.start()
+    wait_for(lambda: store.counts()["received"] == 2, what="the second commit, the fsync still held")
+    assert answers == {}  # committed, not yet on disk: nobody heard 200
+    release.set()
+    first.join(30)
+    second.join(30)
+    return answers, calls

@@ -4,7 +4,7 @@ import threading
 
 from simulator.core.envelope import Envelope
 
-from tests.conftest import casino_event, hold_fsync
+from tests.conftest import casino_event, two_callers_while_the_fsync_is_held
 
 
 def test_concurrent_callers_each_get_their_own_committed_verdict(runtime):
@@ -54,23 +54,9 @@ def test_a_store_failure_reaches_every_waiting_caller(runtime):
 def test_a_caller_returns_once_the_disk_has_it_while_the_next_batch_commits(runtime, monkeypatch):
     """With the WAL's fsync held, the first caller's message is committed but `one` has not returned, and the
     next caller leads a batch of its own and commits it meanwhile; both return once the fsync is let go."""
-    from tests.brokers import wait_for
-
-    release, calls = hold_fsync(monkeypatch)
-    answers = {}
-
-    def caller(name):
+    def one(name):
         event = casino_event(activity_id=name)
-        answers[name] = runtime.intake.one(Envelope("rest", json.dumps(event).encode(), "CASINO"))
+        return runtime.intake.one(Envelope("rest", json.dumps(event).encode(), "CASINO"))
 
-    first = threading.Thread(target=caller, args=("first",))
-    first.start()
-    wait_for(lambda: calls and runtime.store.counts()["received"] == 1, what="the first commit")
-    second = threading.Thread(target=caller, args=("second",))
-    second.start()
-    wait_for(lambda: runtime.store.counts()["received"] == 2, what="the second commit, the fsync still held")
-    assert answers == {}
-    release.set()
-    first.join(30)
-    second.join(30)
+    answers, calls = two_callers_while_the_fsync_is_held(monkeypatch, one, runtime.store)
     assert answers["first"].valid and answers["second"].valid and len(calls) <= 2

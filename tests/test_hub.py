@@ -15,8 +15,7 @@ from simulator.core.errors import StoreError
 from simulator.hub import Hub, HubClient, RemoteIntake
 from simulator.runtime import Runtime
 
-from tests.brokers import wait_for
-from tests.conftest import casino_event, hold_fsync
+from tests.conftest import casino_event, two_callers_while_the_fsync_is_held
 
 
 @pytest.fixture
@@ -179,22 +178,8 @@ def test_an_answer_waits_for_the_disk_while_the_judge_goes_on(hub_pair, monkeypa
     """With the fsync held, a worker's message is committed but not answered, and the next one, from another
     worker thread, is judged and committed meanwhile; once the disk has them both get their verdicts."""
     supervisor, _, worker = hub_pair
-    release, calls = hold_fsync(monkeypatch)
-    answers = {}
-
-    def send(name):
-        answers[name] = worker.intake.one(envelope(casino_event(activity_id=name)))
-
-    first = threading.Thread(target=send, args=("first",))
-    first.start()
-    wait_for(lambda: calls and supervisor.store.counts()["received"] == 1, what="the first commit")
-    second = threading.Thread(target=send, args=("second",))
-    second.start()
-    wait_for(lambda: supervisor.store.counts()["received"] == 2, what="the second commit, the fsync still held")
-    assert answers == {}  # committed, not yet on disk: nobody heard 200
-    release.set()
-    first.join(30)
-    second.join(30)
+    answers, _ = two_callers_while_the_fsync_is_held(
+        monkeypatch, lambda name: worker.intake.one(envelope(casino_event(activity_id=name))), supervisor.store)
     assert answers["first"].valid and answers["second"].valid
 
 

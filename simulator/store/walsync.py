@@ -29,7 +29,15 @@ class WalSync:
         self._synced = 0  # commits known to be on disk
         self._syncing = False
         self.failure: str | None = None
-        self.syncs = 0
+        try:  # now, so that the file synced is the one the store checked at open (its identity)
+            self._open()
+        except OSError:
+            pass  # not there yet: opened at the first sync
+
+    def _open(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
+        return self._fd
 
     def committed(self) -> int:
         """Called after a commit returned: the ticket its callers wait on."""
@@ -61,15 +69,12 @@ class WalSync:
                     self.failure = error
                 else:
                     self._synced = max(self._synced, target)
-                    self.syncs += 1
             if self.failure is not None and self._synced < ticket:
                 raise StoreError(self.failure)
 
     def _fsync(self) -> str | None:
         try:
-            if self._fd is None:
-                self._fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
-            os.fdatasync(self._fd)
+            os.fdatasync(self._open())
         except OSError as exc:
             return (f"store: the WAL {self._path} could not be flushed to disk ({exc.strerror or exc}); the "
                     f"batch was not acknowledged, and nothing more will be until ftsim is restarted")
