@@ -186,7 +186,7 @@ class Intake:
             if remember is not None:
                 tx.put(f"seen.{event_type.name}", remember[0], {"digest": remember[1]},
                        user_id=_text(payload, "user_id"))
-        duplicate = any(v.rule in RETRY_RULES for v in found)
+        duplicate = bool(found) and any(v.rule in RETRY_RULES for v in found)
         return self._record(tx, env, event_type, payload, timestamp, capped(found), valid, duplicate)
 
     def _record(self, tx, env, event_type, payload, timestamp, found, valid, duplicate) -> Verdict:
@@ -270,7 +270,8 @@ class Intake:
                 remember, book = seen[1], (None if seen[0] else book)
             for judge in ((book,) if book is not None else ()) + self.shared:
                 more, plan = judge.judge(tx, facts)
-                found += self.severities.stamp(more)
+                if more:
+                    found += self.severities.stamp(more)
                 if plan is not None:
                     plans.append((judge, plan))
         return payload, event_type, timestamp, found, plans, remember
@@ -322,7 +323,10 @@ def _switched_off(book, severities: Severities) -> bool:
 
 
 def _has_error(found: list[Violation]) -> bool:
-    return any(v.severity == "error" for v in found)
+    for v in found:  # a loop, not any() over a generator: twice a message, most of them with nothing found
+        if v.severity == "error":
+            return True
+    return False
 
 
 _MARKER_WHERE = {"rabbit": "AMQP message property 'type'; headers are ignored",

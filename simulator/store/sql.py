@@ -620,7 +620,8 @@ class _Tx:
         if m.violations:
             self._violations += [(message_id, v.rule, v.severity, v.path) for v in m.violations]
         self.deltas.message(m.channel, at, m.valid, m.duplicate, m.latency_ms,
-                            [(v.rule, v.severity) for v in m.violations], m.event, m.user_id)
+                            [(v.rule, v.severity) for v in m.violations] if m.violations else (), m.event,
+                            m.user_id)
         if m.activity_id is not None:
             self._lost(m.activity_id, m.valid, message_id)
         return message_id
