@@ -16,14 +16,17 @@ def evenbet_queue(rabbit_url):
     delete_queue(rabbit_url, name)
 
 
-@pytest.fixture
-def ftsim(start_server, kafka_bootstrap, kafka_topic):
-    server = start_server(pipeline_grace=3, kafka=kafka_bootstrap, kafka_topic=kafka_topic,
-                          kafka_group=unique("ftsim"))
+def consuming(start_server, kafka_bootstrap, kafka_topic, **settings):
+    server = start_server(kafka=kafka_bootstrap, kafka_topic=kafka_topic, kafka_group=unique("ftsim"), **settings)
     # Events published before ftsim's consumer holds its partitions wait for the group to form: late
     # through no fault of the adapter's.
     wait_for(lambda: channel_state(server, "kafka").get("partitions"), 60, "ftsim's Kafka consumer's partitions")
     return server
+
+
+@pytest.fixture
+def ftsim(start_server, kafka_bootstrap, kafka_topic):
+    return consuming(start_server, kafka_bootstrap, kafka_topic, pipeline_grace=3)
 
 
 def run(ftsim, adapter, rabbit_url, queue, kafka_bootstrap, topic, *bugs, count=200, scenario="journeys"):
@@ -36,7 +39,12 @@ def run(ftsim, adapter, rabbit_url, queue, kafka_bootstrap, topic, *bugs, count=
 
 
 def test_the_correct_adapter_gives_a_clean_pipeline_over_thousands_of_events(
-        ftsim, adapter, rabbit_url, evenbet_queue, kafka_bootstrap, kafka_topic):
+        start_server, adapter, rabbit_url, evenbet_queue, kafka_bootstrap, kafka_topic):
+    # Flat out through two brokers and the adapter, a loaded machine can take more than the 1 s budget to
+    # carry an event through (147 of 2,945 did once): what is judged here is the pairing, as in the Phoenix
+    # test; latency has tests of its own (the `late` bug switch).
+    ftsim = consuming(start_server, kafka_bootstrap, kafka_topic, pipeline_grace=3,
+                      severity=["pipeline.latency=off"])
     done, found = run(ftsim, adapter, rabbit_url, evenbet_queue, kafka_bootstrap, kafka_topic, count=3000)
     s = found["summary"]
     assert done.returncode == 0, done.stdout + done.stderr
