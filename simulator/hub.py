@@ -163,32 +163,34 @@ class Hub:
         for i in range(0, len(batch), GROUP_MAX):
             part = batch[i:i + GROUP_MAX]
             try:
-                results = intake.judge_each([e for _, e, _ in part], [intake.restore(e, s) for _, e, s in part],
-                                            durable=False)
+                results, ticket = intake.judge_each([e for _, e, _ in part],
+                                                    [intake.restore(e, s) for _, e, s in part])
             except Exception as exc:  # judge_each answers per message; this is a bug around it
                 log.exception("hub: a batch of %d could not be judged", len(part))
-                results = [(None, StoreError(f"ftsim could not judge this message ({type(exc).__name__})"))] * len(
-                    part)
-            if self.runtime.store.defers_sync:
-                self._unsynced.put((part, results))
+                results, ticket = [(None, StoreError(f"ftsim could not judge this message ({type(exc).__name__})"))
+                                   ] * len(part), None
+            if ticket is not None:
+                self._unsynced.put((part, results, ticket))
             else:  # durable already (PostgreSQL, --durability normal): no hand-over to another thread
                 self._answer_all(part, results, None)
 
     def _answer_synced(self) -> None:
-        """Answer each committed batch once the disk has it: one store.sync for every batch waiting (each was
-        committed before it was queued), so no worker hears 200 for what a power loss could undo."""
+        """Answer each committed batch once the disk has it: one store.sync for every batch waiting (up to the
+        newest one's ticket), so no worker hears 200 for what a power loss could undo."""
         while True:
             waiting = [self._unsynced.get()]
             while not self._unsynced.empty():
                 waiting.append(self._unsynced.get())
+            batches = [w for w in waiting if w is not None]
             failure = None
             try:
-                self.runtime.store.sync()
+                if batches:
+                    self.runtime.store.sync(max(ticket for _, _, ticket in batches))
             except StoreError as exc:  # committed, but perhaps not kept: acknowledge none of it
                 failure = exc
-            for part, results in filter(None, waiting):
+            for part, results, _ in batches:
                 self._answer_all(part, results, failure)
-            if None in waiting:  # close()
+            if len(batches) < len(waiting):  # close()
                 return
 
     @staticmethod

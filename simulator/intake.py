@@ -75,22 +75,26 @@ class Intake:
         The part that needs no history is judged first, in the caller's thread and outside every lock:
         while a leader waits for SQLite (which runs without the GIL), the other callers get on with theirs.
         The wait for the disk comes after the lead is handed on, so the next leader judges meanwhile."""
-        verdict = self._group.submit((envelope, self._stateless_or_error(envelope)))
-        self.store.sync()  # every commit so far, its own among them: one fsync for all who wait at once
+        verdict, ticket = self._group.submit((envelope, self._stateless_or_error(envelope)))
+        self.store.sync(ticket)  # one fsync for every caller waiting at once
         return verdict
 
     def _judge_queued(self, items: list[tuple[Envelope, object]]):
-        return self.judge_each([e for e, _ in items], [p for _, p in items], durable=False)
+        results, ticket = self.judge_each([e for e, _ in items], [p for _, p in items])
+        return [(None, error) if error is not None else ((verdict, ticket), None) for verdict, error in results]
 
-    def judge_each(self, envelopes: list[Envelope], stateless: list, *,
-                   durable: bool = True) -> list[tuple[Verdict | None, Exception | None]]:
-        """judge() for callers that each wait for their own message: (verdict, None) or (None, the error)."""
+    def judge_each(self, envelopes: list[Envelope], stateless: list) -> tuple[list[tuple], object]:
+        """judge() for callers that each wait for their own message: ([(verdict, None) or (None, the error)],
+        the commit's ticket). Committed, not yet durable: nothing may be acknowledged before
+        `store.sync(ticket)` returns, which the caller waits for outside intake's lock (the hub, from the
+        thread that answers)."""
         try:
-            return [(v, None) for v in self.judge(envelopes, stateless=stateless, durable=durable)]
+            verdicts, ticket = self._commit(envelopes, stateless)
+            return [(v, None) for v in verdicts], ticket
         except StoreError as exc:  # the store failed, not a message: every caller gets the error
-            return [(None, exc)] * len(envelopes)
+            return [(None, exc)] * len(envelopes), None
         except Exception:  # a message tripped a bug: one at a time, so only that caller fails
-            return [self._judge_alone(e) for e in envelopes]
+            return [self._judge_alone(e) for e in envelopes], None
 
     def _judge_alone(self, envelope: Envelope):
         try:
@@ -98,15 +102,18 @@ class Intake:
         except Exception as exc:
             return None, exc
 
-    def judge(self, envelopes: Iterable[Envelope], *, stateless: list | None = None,
-              durable: bool = True) -> list[Verdict]:
+    def judge(self, envelopes: Iterable[Envelope], *, stateless: list | None = None) -> list[Verdict]:
         """Judge and store a batch in one transaction. Raises StoreError when nothing was committed, or when
-        what was committed could not be made durable: either way nothing may be acknowledged.
+        what was committed could not be made durable: either way nothing may be acknowledged. The wait for
+        the disk comes after intake's lock is let go, so the next batch is judged meanwhile.
 
-        stateless: what `stateless` found for each envelope, when the caller judged that part already.
-        durable=False: return once committed; the caller must `store.sync()` before acknowledging (the hub,
-        which answers from another thread). Otherwise the wait for the disk happens here, outside the lock,
-        so the next batch is judged meanwhile."""
+        stateless: what `stateless` found for each envelope, when the caller judged that part already."""
+        verdicts, ticket = self._commit(envelopes, stateless)
+        self.store.sync(ticket)
+        return verdicts
+
+    def _commit(self, envelopes: Iterable[Envelope], stateless: list | None = None):
+        """(verdicts, the ticket `store.sync` waits on; None when already durable)."""
         envelopes = list(envelopes)
         pre = stateless if stateless is not None else [self._stateless_or_error(e) for e in envelopes]
         ticket = None
@@ -132,9 +139,7 @@ class Intake:
                     fn(envelopes, verdicts)
                 except Exception:
                     log.exception("intake: a watcher failed on a committed batch")
-        if durable and ticket is not None:
-            self.store.sync(ticket)
-        return verdicts
+        return verdicts, ticket
 
     def _prefetch(self, tx, pre: list) -> None:
         """A book that can (`prefetch(tx, [facts])`) reads the rows the batch will ask for at once, rather

@@ -338,3 +338,27 @@ def test_rabbit_messages_after_the_file_vanished_wait_in_the_queue_for_the_resta
     again.stop()
     assert stored_ids(db) == {e["activity_id"] for e in later}
     assert queue_depth(rabbit_url, rabbit_queue) == 0
+
+
+def test_closing_waits_for_the_fsync_under_way_and_refuses_what_it_did_not_cover(tmp_path, monkeypatch):
+    """The descriptor is not closed under a running fsync (its number could be another file's by then), and
+    a commit left unsynced at close is not taken as kept."""
+    from tests.conftest import hold_fsync
+
+    release, calls = hold_fsync(monkeypatch)
+    store = open_store(str(tmp_path / "a.db"))
+    with store.batch(sync=False) as tx:
+        tx.add_message(record("a"))
+    syncing = threading.Thread(target=store.sync, args=(tx.ticket,))
+    syncing.start()
+    wait_for(lambda: calls, what="the fsync to start")
+    closing = threading.Thread(target=store.close)
+    closing.start()
+    closing.join(0.5)
+    assert closing.is_alive() and store._wal._fd is not None  # waiting for the fsync, descriptor open
+    release.set()
+    closing.join(30)
+    syncing.join(30)
+    assert store._wal._fd is None
+    with pytest.raises(StoreError, match="closed before the WAL"):
+        store._wal.wait(tx.ticket + 1)

@@ -39,14 +39,14 @@ def envelope(event) -> Envelope:
 def test_each_thread_gets_its_own_verdict_and_waiting_messages_share_transactions(hub_pair):
     supervisor, _, worker = hub_pair
     assert isinstance(worker.intake, RemoteIntake)
-    sizes, judge = [], supervisor.intake.judge
+    sizes, commit = [], supervisor.intake._commit
 
-    def counting(envelopes, **kw):
+    def counting(envelopes, stateless=None):
         envelopes = list(envelopes)
         sizes.append(len(envelopes))
-        return judge(envelopes, **kw)
+        return commit(envelopes, stateless)
 
-    supervisor.intake.judge = counting
+    supervisor.intake._commit = counting
     events = [casino_event(user_id=f"u{i % 5}") for i in range(200)]
     events[7] = {**events[7], "amount": "twenty"}  # one invalid: its own verdict, nobody else's
     answers: dict[str, object] = {}
@@ -217,7 +217,7 @@ def test_a_store_durable_at_commit_is_answered_by_the_judge_thread_itself(make_s
 
     hub._answer_all = spying
     try:
-        assert supervisor.store.defers_sync is False
+        assert supervisor.store.health()["durability"] == "normal"
         verdicts = []
         threads = [threading.Thread(target=lambda i=i: verdicts.append(
             worker.intake.one(envelope(casino_event(activity_id=f"n{i}"))))) for i in range(8)]

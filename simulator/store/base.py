@@ -44,9 +44,8 @@ class Tx(Protocol):
 
 
 class Store(Protocol):
-    defers_sync: bool  # a commit is durable only after sync(ticket)
     def batch(self, *, sync: bool = True) -> ContextManager[Tx]: ...  # sync=False: call sync(tx.ticket) before acking
-    def sync(self, ticket=None) -> None: ...  # return once that commit (None: every one so far) is durable
+    def sync(self, ticket) -> None: ...  # return once that commit is durable (None: it is already)
     def add_rejection(self, channel: str, received_at: datetime, rule: str, detail: str) -> None: ...
     def messages(self, *, channel=None, valid=None, rule=None, user_id=None, limit=100, offset=0,
                  newest_first=False, count=True) -> tuple[list[dict], int | None]: ...

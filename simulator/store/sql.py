@@ -63,7 +63,6 @@ class SQLStore(OperatorCalls):
     ph = "?"
     errors: tuple = ()
     types: dict = {}
-    defers_sync = False  # True: a commit is durable only after sync(ticket), which may wait for the disk
 
     def __init__(self, tables=()):
         """tables: the event types' own SQL tables (contract.plugin.Tables), created and cleared with ours."""
@@ -168,9 +167,9 @@ class SQLStore(OperatorCalls):
         """After a commit: what `sync` must wait for before it is durable (None: it is already)."""
         return None
 
-    def sync(self, ticket=None) -> None:
-        """Return once the commit `ticket` (None: every commit so far) is as durable as the setting promises;
-        StoreError if it cannot be. A dialect whose commit is durable when it returns does nothing here."""
+    def sync(self, ticket) -> None:
+        """Return once the commit `ticket` is as durable as the setting promises; StoreError if it cannot be.
+        A dialect whose commit is durable when it returns gives None tickets and does nothing here."""
 
     def _committed(self):
         """Raise StoreError if what was just committed may not be kept after all (the dialect knows)."""

@@ -65,7 +65,6 @@ class SQLiteStore(SQLStore):
             if durability == "full":  # the writer's commits leave the fsync to _wal, outside the ledger's lock
                 self._wal = WalSync(path + "-wal")
                 self._writer.execute("PRAGMA synchronous = NORMAL")
-                self.defers_sync = True
 
     def _connect(self, create: bool = True):
         target, uri = self.path, False
@@ -110,11 +109,11 @@ class SQLiteStore(SQLStore):
     def _written(self):
         return None if self._wal is None else self._wal.committed()
 
-    def sync(self, ticket=None) -> None:
-        if self._wal is None:
+    def sync(self, ticket) -> None:
+        if ticket is None:
             return
         try:
-            self._wal.wait(self._wal.latest() if ticket is None else ticket)
+            self._wal.wait(ticket)
         except StoreError:  # the WAL may have lost pages: no batch is acknowledged until a restart
             self.failure = self.failure or self._wal.failure
             raise

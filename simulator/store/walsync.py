@@ -45,10 +45,6 @@ class WalSync:
             self._committed += 1
             return self._committed
 
-    def latest(self) -> int:
-        with self._cond:
-            return self._committed
-
     def wait(self, ticket: int) -> None:
         """Return once commit `ticket` is on disk; the first waiter to find no fsync running runs one for
         everyone (blocking without the GIL), the others wait for it or for the next."""
@@ -81,7 +77,13 @@ class WalSync:
         return None
 
     def close(self) -> None:
+        """After the fsync under way, if any: closed under it, its descriptor's number could name another file
+        by the time the fsync runs. A commit not synced by then is refused, never taken as kept."""
         with self._cond:
+            while self._syncing:
+                self._cond.wait()
+            if self.failure is None:
+                self.failure = f"store: closed before the WAL {self._path} was flushed; send it again"
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
