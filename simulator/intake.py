@@ -89,7 +89,7 @@ class Intake:
         `store.sync(ticket)` returns, which the caller waits for outside intake's lock (the hub, from the
         thread that answers)."""
         try:
-            verdicts, ticket = self._commit(envelopes, stateless)
+            verdicts, ticket = self.commit(envelopes, stateless)
             return [(v, None) for v in verdicts], ticket
         except StoreError as exc:  # the store failed, not a message: every caller gets the error
             return [(None, exc)] * len(envelopes), None
@@ -108,12 +108,13 @@ class Intake:
         the disk comes after intake's lock is let go, so the next batch is judged meanwhile.
 
         stateless: what `stateless` found for each envelope, when the caller judged that part already."""
-        verdicts, ticket = self._commit(envelopes, stateless)
+        verdicts, ticket = self.commit(envelopes, stateless)
         self.store.sync(ticket)
         return verdicts
 
-    def _commit(self, envelopes: Iterable[Envelope], stateless: list | None = None):
-        """(verdicts, the ticket `store.sync` waits on; None when already durable)."""
+    def commit(self, envelopes: Iterable[Envelope], stateless: list | None = None):
+        """judge() for a caller that waits for the disk itself: (verdicts, the ticket `store.sync` waits on;
+        None when already durable). Nothing may be acknowledged before that sync returned."""
         envelopes = list(envelopes)
         pre = stateless if stateless is not None else [self._stateless_or_error(e) for e in envelopes]
         ticket = None

@@ -47,31 +47,32 @@ def port_open(port: int) -> bool:
 def fail_store_once(server, record) -> list:
     """Fault a real SQLite file cannot be made to produce on demand: the first batch's commit fails.
     Returns what `record(envelope)` says of each envelope, one list per batch judged."""
-    judge, calls = server.runtime.intake.judge, []
+    commit, calls = server.runtime.intake.commit, []
 
     def fails_once(envelopes):
         calls.append([record(e) for e in envelopes])
         if len(calls) == 1:
             raise StoreError("store: disk I/O error (injected)")
-        return judge(envelopes)
+        return commit(envelopes)
 
-    server.runtime.intake.judge = fails_once
+    server.runtime.intake.commit = fails_once
     return calls
 
 
 def lose_first_batch_after_commit(server, what: str) -> list[int]:
     """Fault a real broker cannot be made to produce: the listener's first batch is committed to the store,
     then its connection dies before the ack / offset commit. Returns the sizes of the batches judged."""
-    judge, calls = server.runtime.intake.judge, []
+    commit, calls = server.runtime.intake.commit, []
 
     def judged_then_lost(envelopes):
-        verdicts = judge(envelopes)
+        verdicts, ticket = commit(envelopes)
+        server.runtime.store.sync(ticket)
         calls.append(len(verdicts))
         if len(calls) == 1:
             raise ConnectionResetError(f"{what} (injected)")
-        return verdicts
+        return verdicts, ticket
 
-    server.runtime.intake.judge = judged_then_lost
+    server.runtime.intake.commit = judged_then_lost
     return calls
 
 

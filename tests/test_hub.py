@@ -39,14 +39,14 @@ def envelope(event) -> Envelope:
 def test_each_thread_gets_its_own_verdict_and_waiting_messages_share_transactions(hub_pair):
     supervisor, _, worker = hub_pair
     assert isinstance(worker.intake, RemoteIntake)
-    sizes, commit = [], supervisor.intake._commit
+    sizes, commit = [], supervisor.intake.commit
 
     def counting(envelopes, stateless=None):
         envelopes = list(envelopes)
         sizes.append(len(envelopes))
         return commit(envelopes, stateless)
 
-    supervisor.intake._commit = counting
+    supervisor.intake.commit = counting
     events = [casino_event(user_id=f"u{i % 5}") for i in range(200)]
     events[7] = {**events[7], "amount": "twenty"}  # one invalid: its own verdict, nobody else's
     answers: dict[str, object] = {}

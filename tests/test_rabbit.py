@@ -5,7 +5,7 @@ from simulator.clients.publish import publish_rabbit
 
 from tests.brokers import (channel_state, fail_store_once, lose_first_batch_after_commit, queue_depth, received,
                       rules_of, stored, unique, wait_for)
-from tests.conftest import casino_event
+from tests.conftest import casino_event, hold_fsync
 
 pytestmark = pytest.mark.broker
 
@@ -89,6 +89,42 @@ def test_a_batch_stored_but_not_acked_comes_back_and_is_not_stored_twice(start_s
     assert summary["received"] == 20 and summary["valid"] == 20 and summary["duplicates"] == 0
     server.stop()
     assert queue_depth(rabbit_url, rabbit_queue) == 0
+
+
+def test_the_next_batch_is_judged_while_the_last_waits_for_the_disk_and_none_is_acked_before(
+        start_server, rabbit_url, rabbit_queue, monkeypatch):
+    """With the WAL's fsync held, both batches are committed (the listener's thread did not wait for the
+    disk after the first), neither counts as consumed (acked only once on disk), and both are acked after."""
+    release, fsyncs = hold_fsync(monkeypatch)
+    publish_rabbit(rabbit_url, rabbit_queue, [casino_event() for _ in range(10)])
+    server = start_server(rabbit=rabbit_url, rabbit_queue=rabbit_queue, batch_max=5)
+    wait_for(lambda: server.runtime.store.counts()["received"] == 10, what="both batches committed")
+    assert fsyncs and channel_state(server, "rabbit")["consumed"] == 0
+    release.set()
+    wait_for(lambda: channel_state(server, "rabbit")["consumed"] == 10, what="both acked once on disk")
+    server.stop()
+    assert queue_depth(rabbit_url, rabbit_queue) == 0
+
+
+def test_a_failed_fsync_sends_every_committed_batch_back_to_the_queue(start_server, rabbit_url, rabbit_queue,
+                                                                        monkeypatch):
+    """The disk error is the one fake (a real one cannot be made here): the batches committed before it were
+    not acked (nacked, delivered again, refused again), so the broker holds all of them when ftsim stops, and
+    the listener says why meanwhile."""
+    from simulator.store import walsync
+
+    def broken(fd):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(walsync.os, "fdatasync", broken)
+    publish_rabbit(rabbit_url, rabbit_queue, [casino_event() for _ in range(10)])
+    server = start_server(rabbit=rabbit_url, rabbit_queue=rabbit_queue, batch_max=5)
+    wait_for(lambda: "could not be flushed" in (channel_state(server, "rabbit")["error"] or ""),
+             what="the listener's error")
+    assert server.runtime.store.counts()["received"] >= 5  # committed, the fsync failed after
+    assert channel_state(server, "rabbit")["consumed"] == 0
+    server.stop()
+    assert queue_depth(rabbit_url, rabbit_queue) == 10
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])  # one process; a supervisor with its HTTP workers

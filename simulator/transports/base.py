@@ -11,6 +11,7 @@ import logging
 import random
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from simulator.core.errors import ConfigError, StoreError
 
@@ -50,6 +51,7 @@ class Listener:
         self.backoff = Backoff()
         self.store_backoff = Backoff(base=0.1, cap=5.0)
         self._stopping = threading.Event()
+        self._syncer: ThreadPoolExecutor | None = None  # waits for the disk while the next batch is judged
 
     @property
     def stopping(self) -> bool:
@@ -69,6 +71,8 @@ class Listener:
                 log.warning("%s: %s; connecting again in %.1f s", self.name, self.state.error, delay)
                 self._stopping.wait(delay)
         self.state.connected = False
+        if self._syncer is not None:
+            self._syncer.shutdown(wait=True)
 
     def stop(self) -> None:
         """Ask `run` to finish the batch in hand, acknowledge it and close; it returns soon after."""
@@ -84,18 +88,42 @@ class Listener:
         self.backoff.reset()
 
     def judge(self, envelopes: list):
-        """The verdicts once committed, or None when the store failed: then nothing may be acknowledged."""
+        """The verdicts once committed and durable, or None when the store failed: then nothing may be
+        acknowledged."""
+        return self.submit(envelopes).result()
+
+    def submit(self, envelopes: list) -> Future:
+        """Judge and commit the batch now; the Future gives its verdicts once they are on disk (None: not
+        kept). The wait for the disk (`store.sync`) runs on a thread of the listener's own, so the broker's
+        thread reads and judges the next batch meanwhile and acknowledges this one when the Future is done."""
         try:
-            verdicts = self.runtime.intake.judge(envelopes)
-        except StoreError as exc:
+            verdicts, ticket = self.runtime.intake.commit(envelopes)
+        except Exception as exc:
+            return _done(self._refused(exc, len(envelopes)))
+        if ticket is None:  # durable at commit (PostgreSQL, --durability normal)
+            return _done(self._kept(verdicts))
+        if self._syncer is None:
+            self._syncer = ThreadPoolExecutor(1, f"ftsim-{self.name}-sync")
+        return self._syncer.submit(self._durable, verdicts, ticket)
+
+    def _durable(self, verdicts, ticket):
+        try:
+            self.runtime.store.sync(ticket)
+        except Exception as exc:
+            return self._refused(exc, len(verdicts))
+        return self._kept(verdicts)
+
+    def _refused(self, exc: Exception, n: int) -> None:
+        if isinstance(exc, StoreError):
             self.state.error = str(exc)
-            log.error("%s: %s; %d messages left for the broker to deliver again", self.name, exc, len(envelopes))
-            return None
-        except Exception as exc:  # intake gives a message it cannot judge a verdict; this is storing gone wrong
+            log.error("%s: %s; %d messages left for the broker to deliver again", self.name, exc, n)
+        else:  # intake gives a message it cannot judge a verdict; this is storing gone wrong
             self.state.error = f"store: {type(exc).__name__} (a bug in ftsim, see the log)"
-            log.exception("%s: storing a batch of %d failed; left for the broker to deliver again after a "
-                          "pause", self.name, len(envelopes))
-            return None
+            log.error("%s: storing a batch of %d failed; left for the broker to deliver again after a pause",
+                      self.name, n, exc_info=exc)
+        return None
+
+    def _kept(self, verdicts):
         self.store_backoff.reset()
         self.state.consumed += len(verdicts)
         again = sum(1 for v in verdicts if v.redelivered)
@@ -107,6 +135,12 @@ class Listener:
 
     def pause_after_store_failure(self) -> None:
         self._stopping.wait(self.store_backoff.next())
+
+
+def _done(result) -> Future:
+    future: Future = Future()
+    future.set_result(result)
+    return future
 
 
 class Every:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections import deque
+from concurrent.futures import TimeoutError
 
 import pika
 
@@ -22,6 +24,8 @@ from simulator.core.errors import ConfigError
 from simulator.transports.base import BATCH_WAIT, STATE_EVERY, Every, Listener
 
 IDLE_WAIT = 0.2  # seconds process_data_events may block when nothing is in hand (bounds stop latency)
+IN_FLIGHT = 2  # batches committed, not yet acked: one waiting for the disk while the next is judged
+SETTLE_WAIT = 0.05  # seconds the broker's thread waits for a batch to be on disk before it serves pika again
 
 
 def delivery_key(queue: str, body: bytes) -> str:
@@ -71,32 +75,62 @@ class RabbitListener(Listener):
         self.connected()
         lag = Every(STATE_EVERY)
         first_at = 0.0
+        sent: deque = deque()  # (last delivery tag, Future of the verdicts): committed, not yet acked
         while not self.stopping:
             before = len(pending)
-            conn.process_data_events(time_limit=0 if pending else IDLE_WAIT)
+            conn.process_data_events(time_limit=0 if pending or sent else IDLE_WAIT)
             if pending and not before:
                 first_at = time.monotonic()
             # Under load more arrives while a batch is judged, so batches grow by themselves; when the
             # socket is drained, what is in hand goes now rather than waiting for company.
             if pending and (len(pending) >= self.settings.batch_max or len(pending) == before
                             or time.monotonic() - first_at >= BATCH_WAIT):
-                self._flush(conn, ch, pending)
+                self._send(conn, ch, pending, sent)
+            if sent and not self._settle(conn, ch, pending, sent, wait=not pending and before == len(pending)):
+                continue
             if lag.due():
                 self.state.lag = ch.queue_declare(queue, passive=True).method.message_count
-        if pending:  # stopping: finish what is in hand; the broker keeps the rest for the next start
-            self._flush(conn, ch, pending)
+        # stopping: finish what is in hand; the broker keeps the rest for the next start
+        self._send(conn, ch, pending, sent)
+        while sent and self._settle(conn, ch, pending, sent, wait=True):
+            pass
 
-    def _flush(self, conn, ch, pending: list[Envelope]) -> None:
+    def _send(self, conn, ch, pending: list[Envelope], sent: deque) -> None:
+        """Judge what is in hand, batch_max at a time; at most IN_FLIGHT batches unacked at once."""
         while pending:
+            while len(sent) >= IN_FLIGHT:
+                if not self._settle(conn, ch, pending, sent, wait=True):
+                    return
+            if sent and sent[-1][1].done() and sent[-1][1].result() is None:
+                return  # the store refused the last one: settle that first, and judge nothing more meanwhile
             batch = pending[:self.settings.batch_max]
-            verdicts = self.judge(batch)
-            if verdicts is None:  # all in hand goes back on the queue, to come again as redelivered
-                ch.basic_nack(pending[-1].handle, multiple=True, requeue=True)
-                pending.clear()
-                self._wait(conn, self.store_backoff.next())
-                return
-            ch.basic_ack(batch[-1].handle, multiple=True)
             del pending[:len(batch)]
+            sent.append((batch[-1].handle, self.submit(batch)))
+
+    def _settle(self, conn, ch, pending: list[Envelope], sent: deque, wait: bool) -> bool:
+        """Ack the durable batches, oldest first (an ack with multiple=True covers every tag below it, so none
+        goes before the batch ahead of it is on disk). False when one was not kept: then everything in hand,
+        judged or not, went back on the queue (what was committed comes again redelivered and is found by its
+        delivery key), once the batches still waiting for the disk had their answer."""
+        while sent and (wait or sent[0][1].done()):
+            tag, future = sent[0]
+            try:
+                verdicts = future.result(timeout=SETTLE_WAIT)
+            except TimeoutError:  # heartbeats meanwhile; waited for again on the next turn
+                return True
+            if verdicts is None:
+                for _, later in sent:
+                    later.exception()  # its answer (submit never raises): nothing may be pending when we nack
+                last = pending[-1].handle if pending else sent[-1][0]
+                ch.basic_nack(last, multiple=True, requeue=True)
+                pending.clear()
+                sent.clear()
+                self._wait(conn, self.store_backoff.next())
+                return False
+            ch.basic_ack(tag, multiple=True)
+            sent.popleft()
+            wait = False  # one waited for; the rest only if done
+        return True
 
     def _wait(self, conn, seconds: float) -> None:
         """Sleep without starving heartbeats; messages arriving meanwhile just wait in hand."""
