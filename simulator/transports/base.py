@@ -88,23 +88,29 @@ class Listener:
         self.backoff.reset()
 
     def judge(self, envelopes: list):
-        """The verdicts once committed and durable, or None when the store failed: then nothing may be
+        """The verdicts once committed and on disk, or None when the store failed: then nothing may be
         acknowledged."""
-        return self.submit(envelopes).result()
+        committed = self._commit(envelopes)
+        return None if committed is None else self._durable(*committed)
 
     def submit(self, envelopes: list) -> Future:
-        """Judge and commit the batch now; the Future gives its verdicts once they are on disk (None: not
-        kept). The wait for the disk (`store.sync`) runs on a thread of the listener's own, so the broker's
-        thread reads and judges the next batch meanwhile and acknowledges this one when the Future is done."""
-        try:
-            verdicts, ticket = self.runtime.intake.commit(envelopes)
-        except Exception as exc:
-            return _done(self._refused(exc, len(envelopes)))
-        if ticket is None:  # durable at commit (PostgreSQL, --durability normal)
-            return _done(self._kept(verdicts))
+        """`judge` for a listener that acknowledges later: the batch is judged and committed now, and the
+        Future gives its verdicts once they are on disk (None: not kept). The wait for the disk runs on a
+        thread of the listener's own, so the broker's thread reads and judges the next batch meanwhile."""
+        committed = self._commit(envelopes)
+        if committed is None or committed[1] is None:  # refused, or durable at commit (PostgreSQL, normal)
+            done: Future = Future()
+            done.set_result(None if committed is None else self._kept(committed[0]))
+            return done
         if self._syncer is None:
             self._syncer = ThreadPoolExecutor(1, f"ftsim-{self.name}-sync")
-        return self._syncer.submit(self._durable, verdicts, ticket)
+        return self._syncer.submit(self._durable, *committed)
+
+    def _commit(self, envelopes: list):
+        try:
+            return self.runtime.intake.commit(envelopes)
+        except Exception as exc:
+            return self._refused(exc, len(envelopes))
 
     def _durable(self, verdicts, ticket):
         try:
@@ -135,12 +141,6 @@ class Listener:
 
     def pause_after_store_failure(self) -> None:
         self._stopping.wait(self.store_backoff.next())
-
-
-def _done(result) -> Future:
-    future: Future = Future()
-    future.set_result(result)
-    return future
 
 
 class Every:

@@ -93,7 +93,8 @@ class RabbitListener(Listener):
         # stopping: finish what is in hand; the broker keeps the rest for the next start
         self._send(conn, ch, pending, sent)
         while sent and self._settle(conn, ch, pending, sent, wait=True):
-            pass
+            if sent:
+                conn.process_data_events(time_limit=0)
 
     def _send(self, conn, ch, pending: list[Envelope], sent: deque) -> None:
         """Judge what is in hand, batch_max at a time; at most IN_FLIGHT batches unacked at once."""
@@ -101,6 +102,8 @@ class RabbitListener(Listener):
             while len(sent) >= IN_FLIGHT:
                 if not self._settle(conn, ch, pending, sent, wait=True):
                     return
+                if len(sent) >= IN_FLIGHT:  # the disk is slow: keep the broker's heartbeats answered
+                    conn.process_data_events(time_limit=0)
             if sent and sent[-1][1].done() and sent[-1][1].result() is None:
                 return  # the store refused the last one: settle that first, and judge nothing more meanwhile
             batch = pending[:self.settings.batch_max]
