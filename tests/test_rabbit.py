@@ -93,15 +93,25 @@ def test_a_batch_stored_but_not_acked_comes_back_and_is_not_stored_twice(start_s
 
 def test_the_next_batch_is_judged_while_the_last_waits_for_the_disk_and_none_is_acked_before(
         start_server, rabbit_url, rabbit_queue, monkeypatch):
-    """With the WAL's fsync held, both batches are committed (the listener's thread did not wait for the
-    disk after the first), neither counts as consumed (acked only once on disk), and both are acked after."""
+    """With the WAL's fsync held, a second batch is committed (the listener's thread did not wait for the
+    disk after the first), neither counts as consumed (acked only once on disk), and all are acked after.
+    How the broker's frames split into batches varies with load, so the test counts commits, not sizes."""
     release, fsyncs = hold_fsync(monkeypatch)
-    publish_rabbit(rabbit_url, rabbit_queue, [casino_event() for _ in range(10)])
     server = start_server(rabbit=rabbit_url, rabbit_queue=rabbit_queue, batch_max=5)
-    wait_for(lambda: server.runtime.store.counts()["received"] == 10, what="both batches committed")
+    commit, sizes = server.runtime.intake.commit, []
+
+    def counted(envelopes):
+        answer = commit(envelopes)
+        sizes.append(len(envelopes))
+        return answer
+
+    server.runtime.intake.commit = counted
+    publish_rabbit(rabbit_url, rabbit_queue, [casino_event() for _ in range(10)])
+    wait_for(lambda: len(sizes) >= 2, what="a second batch committed while the first waits for the disk")
     assert fsyncs and channel_state(server, "rabbit")["consumed"] == 0
+    assert server.runtime.store.counts()["received"] == sum(sizes)
     release.set()
-    wait_for(lambda: channel_state(server, "rabbit")["consumed"] == 10, what="both acked once on disk")
+    wait_for(lambda: channel_state(server, "rabbit")["consumed"] == 10, what="all acked once on disk")
     server.stop()
     assert queue_depth(rabbit_url, rabbit_queue) == 0
 
@@ -121,7 +131,7 @@ def test_a_failed_fsync_sends_every_committed_batch_back_to_the_queue(start_serv
     server = start_server(rabbit=rabbit_url, rabbit_queue=rabbit_queue, batch_max=5)
     wait_for(lambda: "could not be flushed" in (channel_state(server, "rabbit")["error"] or ""),
              what="the listener's error")
-    assert server.runtime.store.counts()["received"] >= 5  # committed, the fsync failed after
+    assert server.runtime.store.counts()["received"] >= 1  # committed, the fsync failed after
     assert channel_state(server, "rabbit")["consumed"] == 0
     server.stop()
     assert queue_depth(rabbit_url, rabbit_queue) == 10
