@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 
 from simulator.contract import rules
-from simulator.contract.parse import canonical, parse
+from simulator.contract.parse import canonical, parse, parse_canonical
 from simulator.contract.plugin import Facts
 from simulator.contract.registry import Registry
 from simulator.contract.validate import make_validator
@@ -212,7 +212,7 @@ class Intake:
         with severities, Facts or None when the books are not to be asked). The same for a message whenever
         and wherever it is called: receipt time is the envelope's."""
         found: list[Violation] = []
-        payload, problems = parse(env.raw)
+        payload, problems, written = parse_canonical(env.raw)
         if env.type_name is not None:
             event_type = self.registry.types[env.type_name]
         else:
@@ -227,7 +227,7 @@ class Intake:
             found += self.validators[event_type.name].violations(payload)
             timestamp = parse_rfc3339(payload.get("timestamp"))
             facts = Facts(payload, event_type, env.received_at, timestamp, self.latency_budget,
-                          self.amount_tolerance, self.profile)
+                          self.amount_tolerance, self.profile, written)
             found += rules.check(facts)
         return payload, event_type, timestamp, self.severities.stamp(found), facts
 
@@ -239,20 +239,22 @@ class Intake:
 
     def stateless_portable(self, env: Envelope):
         """What `stateless` found, for another process's intake to judge the rest (`restore`): the type by
-        name, the Facts left to be rebuilt there."""
+        name, the Facts left to be rebuilt there (with the canonical bytes, which that process would
+        otherwise write again)."""
         pre = self._stateless_or_error(env)
         if isinstance(pre, _Failed):
             return pre
         payload, event_type, timestamp, found, facts = pre
-        return payload, event_type.name if event_type is not None else None, timestamp, found, facts is not None
+        return (payload, event_type.name if event_type is not None else None, timestamp, found,
+                facts is not None, facts.canonical if facts is not None else None)
 
     def restore(self, env: Envelope, portable):
         if isinstance(portable, _Failed):
             return portable
-        payload, name, timestamp, found, has_facts = portable
+        payload, name, timestamp, found, has_facts, written = portable
         event_type = self.registry.types[name] if name is not None else None
         facts = Facts(payload, event_type, env.received_at, timestamp, self.latency_budget, self.amount_tolerance,
-                      self.profile) if has_facts else None
+                      self.profile, written) if has_facts else None
         return payload, event_type, timestamp, found, facts
 
     def _examine(self, tx, env: Envelope, pre=None):
@@ -270,7 +272,7 @@ class Intake:
         # An event that is already an error never reaches its book: it changes no state.
         if facts is not None and not _has_error(found):
             book = event_type.book
-            seen = self._seen_before(tx, event_type, payload)
+            seen = self._seen_before(tx, event_type, facts)
             if seen is not None:
                 found += self.severities.stamp(seen[0])
                 remember, book = seen[1], (None if seen[0] else book)
@@ -283,14 +285,14 @@ class Intake:
         return payload, event_type, timestamp, found, plans, remember
 
     @staticmethod
-    def _seen_before(tx, event_type, payload) -> tuple[list[Violation], tuple | None] | None:
+    def _seen_before(tx, event_type, facts: Facts) -> tuple[list[Violation], tuple | None] | None:
         """Retries and conflicting duplicates by the type's identity: (violations, what to remember)."""
         if event_type.identity is None:
             return None
-        key = event_type.identity(payload)
+        key = event_type.identity(facts.payload)
         if key is None:
             return None
-        digest = hashlib.blake2b(canonical(payload), digest_size=16).hexdigest()
+        digest = hashlib.blake2b(facts.canonical or canonical(facts.payload), digest_size=16).hexdigest()
         prior = tx.get(f"seen.{event_type.name}", key)
         if prior is None:
             return [], (key, digest)

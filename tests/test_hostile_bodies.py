@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from simulator.contract import rules
-from simulator.contract.parse import MAX_DEPTH, parse
+from simulator.contract.parse import MAX_DEPTH, canonical, parse, parse_canonical
 from simulator.core.envelope import Envelope
 from simulator.core.money import to_money
 from simulator.core.violations import Violation, capped
@@ -152,6 +152,21 @@ def test_a_bad_number_deep_in_lists_is_named_by_its_path(judge):
 
 def test_strings_full_of_colons_are_no_duplicates():
     assert parse(b'{"a": "::", "b": {"c": ":\\":"}}') == ({"a": "::", "b": {"c": ':":'}}, [])
+
+
+@pytest.mark.parametrize("raw", [b'{"b": 1, "a": {"d": [2.5, "x:y"], "c": null}}',
+                                 json.dumps(casino_event()).encode()])
+def test_the_bytes_parsing_wrote_are_the_canonical_ones_the_digest_is_taken_of(raw):
+    """A retry is known by the digest of canonical(); parsing hands over the bytes it wrote to count keys,
+    so they must be those bytes, or a retry parsed here would look like a conflicting duplicate."""
+    payload, problems, written = parse_canonical(raw)
+    assert problems == [] and written == canonical(payload)
+
+
+@pytest.mark.parametrize("raw", [b'{"a": 1, "a": 2}', b'{"a\\u003a": 1}', b'{"n": 12345678901234567890123}'])
+def test_a_body_the_slow_way_reads_hands_over_no_bytes(raw):
+    """Repeated keys, an escaped colon or a long number: the payload is not orjson's, so neither are bytes."""
+    assert parse_canonical(raw)[2] is None
 
 
 # -- a bug in judging one message ----------------------------------------------------------------------

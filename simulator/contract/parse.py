@@ -44,22 +44,29 @@ _DEPTH = jsonschema_rs.validator_for(_depth_schema(MAX_DEPTH))
 
 def parse(raw: bytes) -> tuple[dict | None, list[Violation]]:
     """The payload (None when the body cannot be judged) and what is wrong with the body itself."""
+    payload, problems, _ = parse_canonical(raw)
+    return payload, problems
+
+
+def parse_canonical(raw: bytes) -> tuple[dict | None, list[Violation], bytes | None]:
+    """parse(), and the payload's `canonical` bytes when the hot path wrote them anyway (its count of kept
+    keys), so that the digest a retry is known by costs no second dump; None: call canonical() if needed."""
     try:
         obj = orjson.loads(raw)  # strict RFC 8259: rejects invalid UTF-8, NaN and Infinity
     except orjson.JSONDecodeError as exc:
         if str(exc).startswith("depth limit exceeded"):
-            return None, [_too_deep(raw)]
-        return _slow(raw)
+            return None, [_too_deep(raw)], None
+        return *_slow(raw), None
     if type(obj) is not dict:
-        return None, [_not_object(obj)]
+        return None, [_not_object(obj)], None
     folded = raw.translate(_FOLD)
     if folded.count(b"{") > MAX_DEPTH and not _DEPTH.is_valid(obj):
-        return None, [_too_deep_at(obj)]
+        return None, [_too_deep_at(obj)], None
     numbers = _SIXTEEN in folded and _long_number_may_hide(raw, folded, obj)
-    keys = _may_repeat_keys(raw, obj)
-    if numbers or keys:
-        return _slow(raw, numbers, keys)
-    return obj, []
+    written = _no_repeated_keys(raw, obj)
+    if numbers or written is None:
+        return *_slow(raw, numbers, written is None), None
+    return obj, [], written
 
 
 def _not_object(obj) -> Violation:
@@ -138,12 +145,17 @@ def _runs(text: str) -> int:
     return text.encode("utf-8", "surrogatepass").translate(_FOLD).count(_SIXTEEN)
 
 
-def _may_repeat_keys(raw: bytes, obj: dict) -> bool:
-    """False only when no key can be repeated, for about a microsecond. orjson writes one colon per key it
-    kept, plus those inside strings; the body has one per key sent, plus those inside its strings, and with
-    no colon escaped (\\u003a) its strings hold at least the same colons. So equal counts mean every key
-    sent was kept: none came twice. Any doubt goes the slow way, which finds them."""
-    return b"\\u003" in raw or raw.count(b":") != orjson.dumps(obj).count(b":")
+def _no_repeated_keys(raw: bytes, obj: dict) -> bytes | None:
+    """obj's canonical bytes when no key can have been repeated, found in about a microsecond; None when
+    one may. orjson writes one colon per key it kept, plus those inside strings; the body has one per key
+    sent, plus those inside its strings, and with no colon escaped (\\u003a) its strings hold at least the
+    same colons. So equal counts mean every key sent was kept: none came twice. Any doubt goes the slow way,
+    which finds them. The keys are written sorted, as `canonical` writes them, so the bytes serve the
+    digest too."""
+    if b"\\u003" in raw:
+        return None
+    written = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    return written if raw.count(b":") == written.count(b":") else None
 
 
 class _Bad:

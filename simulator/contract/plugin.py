@@ -39,6 +39,7 @@ class Facts:
     latency_budget: float
     amount_tolerance: Decimal
     profile: str = "strict"
+    canonical: bytes | None = None  # the payload's contract/parse.canonical bytes, when parsing wrote them
 
 
 Rule = Callable[[Facts], Iterable[Violation]]

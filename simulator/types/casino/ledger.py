@@ -36,8 +36,9 @@ class Event:
     digest: str
 
     @classmethod
-    def of(cls, payload: dict, at: datetime | None) -> "Event | None":
-        """None when a field rounds need is absent or malformed (possible when its rule is switched off)."""
+    def of(cls, payload: dict, at: datetime | None, written: bytes | None = None) -> "Event | None":
+        """None when a field rounds need is absent or malformed (possible when its rule is switched off).
+        written: the payload's canonical bytes, when parsing wrote them."""
         get = payload.get
         activity_id, user_id, currency, kind = get("activity_id"), get("user_id"), get("currency"), get("type")
         round_id = get("round_id")  # absent: joins no round (judged so); null or not text: no event
@@ -52,7 +53,7 @@ class Event:
                           ("wager_amount", "bonus_wager_amount", "locked_wager_amount")), ZERO)
         return cls(activity_id, user_id, round_id, kind, get("status", "Approved") == "Rollback", amount, currency,
                    game_id, get("is_round_end") is True, at,
-                   hashlib.blake2b(canonical(payload), digest_size=16).hexdigest())
+                   hashlib.blake2b(written or canonical(payload), digest_size=16).hexdigest())
 
 
 def _game_id(value) -> str | None:
@@ -178,7 +179,7 @@ class CasinoBook:
     """The casino ledger as intake sees every type's book."""
 
     def judge(self, tx, facts: Facts):
-        event = Event.of(facts.payload, facts.timestamp)
+        event = Event.of(facts.payload, facts.timestamp, facts.canonical)
         if event is None:
             return [], None
         return judge(tx, event)
