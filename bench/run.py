@@ -57,7 +57,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 import load  # noqa: E402  (bench/load.py)
 
 PY = sys.executable
-TARGETS = {"rest": (3000, 0.5), "rabbit": (10000, 0.5), "kafka": (8000, 0.5)}
+# (msg/s, ratio to the raw ceiling): the rates from the first throughput issue, the ratios issue 12's
+TARGETS = {"rest": (3000, 0.6), "rabbit": (10000, 0.5), "kafka": (8000, 0.9)}
 
 
 @dataclass
