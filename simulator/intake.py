@@ -5,7 +5,6 @@ transport may acknowledge (200, AMQP ack, Kafka commit) as soon as it returns, a
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import threading
@@ -14,7 +13,7 @@ from typing import Callable, Iterable
 
 
 from simulator.contract import rules
-from simulator.contract.parse import canonical, parse, parse_canonical
+from simulator.contract.parse import digest, parse, parse_canonical
 from simulator.contract.plugin import Facts
 from simulator.contract.registry import Registry
 from simulator.contract.validate import make_validator
@@ -292,12 +291,12 @@ class Intake:
         key = event_type.identity(facts.payload)
         if key is None:
             return None
-        digest = hashlib.blake2b(facts.canonical or canonical(facts.payload), digest_size=16).hexdigest()
+        signed = digest(facts.payload, facts.canonical)
         prior = tx.get(f"seen.{event_type.name}", key)
         if prior is None:
-            return [], (key, digest)
+            return [], (key, signed)
         where = f"/{event_type.ref}" if event_type.ref else ""
-        if prior["digest"] == digest:
+        if prior["digest"] == signed:
             return [Violation("activity.retry", where, f"{event_type.marker} {key} was received before with the "
                                                        f"same payload; a retry, counted once")], None
         return [Violation("activity.duplicate", where, f"{event_type.marker} {key} was already received with a "

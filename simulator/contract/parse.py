@@ -7,6 +7,7 @@ Nothing here recurses in Python, so no body can raise RecursionError.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from decimal import Decimal
@@ -329,3 +330,9 @@ def canonical(payload: dict) -> bytes:
         return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str)
     except orjson.JSONEncodeError:
         return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def digest(payload: dict, written: bytes | None = None) -> str:
+    """What a retry is told from a conflicting duplicate by: a hash of canonical(payload), or of `written`,
+    those bytes as parse_canonical handed them over."""
+    return hashlib.blake2b(written or canonical(payload), digest_size=16).hexdigest()

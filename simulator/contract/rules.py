@@ -54,14 +54,14 @@ def unknown_fields(f: Facts):
         near = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         found.append(Violation("payload.unknown_field", "/" + name.replace("~", "~0").replace("/", "~1"),
-                        f"{name}: not a field of the contract, ignored by the CRM{hint}"))
+                               f"{name}: not a field of the contract, ignored by the CRM{hint}"))
     rest = len(extra) - SUGGEST_MAX
     if rest > 0:
         listed = ", ".join(repr(n[:40]) for n in names[SUGGEST_MAX:])
         more = ", ..." if rest > LISTED_MAX else ""
         found.append(Violation("payload.unknown_field", "",
-                        f"body: {rest} more fields that are not in the contract, ignored by the CRM "
-                        f"(not suggested for, one by one): {listed}{more}"))
+                               f"body: {rest} more fields that are not in the contract, ignored by the CRM "
+                               f"(not suggested for, one by one): {listed}{more}"))
     return found
 
 

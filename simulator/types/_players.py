@@ -13,10 +13,7 @@ State kinds, each keyed by user_id:
 """
 from __future__ import annotations
 
-import hashlib
 import ipaddress
-
-import orjson
 
 from simulator.contract.plugin import Facts, ReadinessItem, RuleInfo
 from simulator.core.timefmt import iso
@@ -52,10 +49,6 @@ def user_id(payload: dict) -> str | None:
 def at(facts: Facts) -> str:
     """When the event happened: its RFC 3339 timestamp, or (a lax one the ft profile let through) when it came."""
     return iso(facts.timestamp or facts.received_at)
-
-
-def digest(payload: dict) -> str:
-    return hashlib.blake2b(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
 
 
 def by_user_and_time(payload: dict) -> str | None:

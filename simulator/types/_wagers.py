@@ -6,21 +6,15 @@ ledger sportsbook and lottery_v2 settle their bets in.
 """
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
 from typing import Callable
 
-import orjson
-
+from simulator.contract.parse import digest
 from simulator.contract.plugin import Facts
 from simulator.core.money import ZERO, text, to_money
 from simulator.core.timefmt import iso
 from simulator.core.violations import Violation, pointer
 
-
-
-def digest(payload: dict) -> str:
-    return hashlib.blake2b(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
 
 
 def payload_identity(payload: dict) -> str:

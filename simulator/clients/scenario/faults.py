@@ -233,8 +233,12 @@ def payment_transition(ctx: Context, p: Planned) -> list[Planned]:
        eligible=lambda p: p.marker != "GAME", after=50)  # the rule waits for a registration judged first
 def login_before_registration(ctx: Context, p: Planned) -> list[Planned]:
     uid = ctx.ids.make("ghost")
+    # The warning needs a registration judged before the ghost. The senders keep order per key only, so on
+    # a lane of its own the ghost could overtake every registration still queued on the others; on p's
+    # lane it follows p, and with it p's player's registration.
     ghost = Planned(0, {"user_id": uid, "timestamp": None, "origin": p.payload.get("origin") or "www.brand.com",
-                        "meta": {"run": ctx.namespace, "seq": 0}}, uid, marker="LOGIN_V2", farewell=True)
+                        "meta": {"run": ctx.namespace, "seq": 0}}, uid, marker="LOGIN_V2", farewell=True,
+                    lane=p.lane or p.user_id)
     return [p, ghost]  # the ghost never comes back; p keeps its own farewell
 
 

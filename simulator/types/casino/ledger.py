@@ -6,14 +6,13 @@ event never moves a round, and a retry is counted once.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
 
 from simulator.core.money import ZERO, to_money
-from simulator.contract.parse import canonical
+from simulator.contract.parse import digest
 from simulator.contract.plugin import Facts, ReadinessItem
 from simulator.types.casino import tables
 from simulator.types.casino.tables import Activity, Round
@@ -53,7 +52,7 @@ class Event:
                           ("wager_amount", "bonus_wager_amount", "locked_wager_amount")), ZERO)
         return cls(activity_id, user_id, round_id, kind, get("status", "Approved") == "Rollback", amount, currency,
                    game_id, get("is_round_end") is True, at,
-                   hashlib.blake2b(written or canonical(payload), digest_size=16).hexdigest())
+                   digest(payload, written))
 
 
 def _game_id(value) -> str | None:

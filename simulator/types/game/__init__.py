@@ -2,9 +2,10 @@
 activity. Sending a game again with other values updates it (state kind "game", keyed by game_id)."""
 from __future__ import annotations
 
+from simulator.contract.parse import digest
 from simulator.contract.plugin import EventType, Facts
 from simulator.contract.registry import load_schema
-from simulator.types._wagers import digest, id_text
+from simulator.types._wagers import id_text
 
 KIND = "game"
 

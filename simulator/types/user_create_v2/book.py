@@ -1,6 +1,7 @@
 """The user registry's entries from registrations: one per user_id, the first registration stands."""
 from __future__ import annotations
 
+from simulator.contract.parse import digest
 from simulator.contract.plugin import Facts
 from simulator.core.violations import Violation
 from simulator.types import _players as p
@@ -14,7 +15,7 @@ class RegistrationBook:
         uid = p.user_id(facts.payload)
         if uid is None:
             return [], None
-        sig = p.digest(facts.payload)
+        sig = digest(facts.payload, facts.canonical)
         doc = tx.get(p.USER, uid)
         reg = (doc or {}).get("registration")
         if reg is None:
