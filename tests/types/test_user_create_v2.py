@@ -1,4 +1,6 @@
 """USER_CREATE_V2: registrations, the user registry, and the rules every user type shares."""
+import json
+
 import pytest
 
 from tests.conftest import casino_event
@@ -77,6 +79,20 @@ class TestRegisteredTwice:
         v = judge(same, M)
         assert v.valid and v.duplicate and rules(v) == {"activity.retry"}
         assert runtime.store.entities("user", user_id="u10")[0]["registrations"] == 1
+
+    def test_a_registration_with_a_number_kept_exact_is_judged_and_its_retry_recognised(self, judge, runtime):
+        """A long number makes parsing keep it as Decimal (the slow way); the retry check must hash it too."""
+        base = json.dumps(event(user_id="u11"), separators=(",", ":"))[:-1].encode()
+
+        def body(n: str) -> bytes:
+            return base + f',"score":{n}}}'.encode()
+        first = judge(body("1.00000000000000000001"), M)
+        assert first.valid and rules(first) == {"payload.unknown_field"}
+        again = judge(body("1.00000000000000000001"), M)
+        assert again.duplicate and rules(again) == {"payload.unknown_field", "activity.retry"}
+        other = judge(body("1.00000000000000000002"), M)
+        assert rules(other) == {"payload.unknown_field", "user.registered_twice"}
+        assert runtime.store.entities("user", user_id="u11")[0]["registrations"] == 2
 
 
 class TestIpAddress:
