@@ -169,7 +169,9 @@ def test_a_payload_the_slow_way_kept_exact_has_a_digest_too():
     text (orjson alone refuses a Decimal, which made a player or wager event with one an internal error)."""
     payload, problems, written = parse_canonical(b'{"user_id": "u1", "n": 1.00000000000000000001}')
     assert problems == [] and written is None and isinstance(payload["n"], Decimal)
-    assert digest(payload) == digest(payload, canonical(payload)) != digest({**payload, "n": 1.0})
+    beyond_float = parse_canonical(b'{"user_id": "u1", "n": 1.00000000000000000002}')[0]
+    assert digest(payload) != digest(beyond_float)  # kept exact: a float would make these one payload
+    assert digest(payload) == digest(parse_canonical(b'{"n": 1.00000000000000000001, "user_id": "u1"}')[0])
 
 
 @pytest.mark.parametrize("raw", [b'{"a": 1, "a": 2}', b'{"a\\u003a": 1}', b'{"n": 12345678901234567890123}'])

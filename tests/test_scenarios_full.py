@@ -339,7 +339,7 @@ def test_a_ghost_login_goes_out_on_the_lane_of_the_message_it_follows(via):
     assert ghosts
     for i in ghosts:
         follows = planned[i - 1]
-        assert planned[i].user_id != follows.user_id and sent[i].key == sent[i - 1].key == follows.user_id
+        assert planned[i].user_id != follows.user_id and sent[i].key == sent[i - 1].key == follows.key
         registration = next(k for k, q in enumerate(planned[:i]) if q.user_id == follows.user_id)
         assert planned[registration].marker in ("USER_CREATE_V2", "USER_MIGRATION")
 

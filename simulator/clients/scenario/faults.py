@@ -238,7 +238,7 @@ def login_before_registration(ctx: Context, p: Planned) -> list[Planned]:
     # lane it follows p, and with it p's player's registration.
     ghost = Planned(0, {"user_id": uid, "timestamp": None, "origin": p.payload.get("origin") or "www.brand.com",
                         "meta": {"run": ctx.namespace, "seq": 0}}, uid, marker="LOGIN_V2", farewell=True,
-                    lane=p.lane or p.user_id)
+                    lane=p.key)
     return [p, ghost]  # the ghost never comes back; p keeps its own farewell
 
 

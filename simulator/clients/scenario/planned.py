@@ -22,7 +22,12 @@ class Planned:
     repeated: bool = False  # a retry of this message follows: its rendered bytes are kept for it
     farewell: bool = False  # the player's last message: state about them may be dropped after it
     marker: str = MARKER  # its event type: the broker's type marker; over REST the type's method and path
-    lane: str | None = None  # the sender's ordering key (REST worker, Kafka partition) when not user_id's
+    lane: str | None = None  # set to go out in order with another user's messages (see `key`)
+
+    @property
+    def key(self) -> str:
+        """The sender's ordering key (REST worker, Kafka partition): order is kept among equal keys only."""
+        return self.lane or self.user_id
 
     @property
     def casino(self) -> bool:

@@ -67,7 +67,7 @@ class Renderer:
             status = p.payload.get("status")
             name = f"{p.marker} {status}" if isinstance(status, str) else p.marker
         route = route_of(p.marker, p.payload) if self.channel == "rest" and not p.casino else None
-        return Outgoing(self.body(p), marker, p.lane or p.user_id, headers, name, route)
+        return Outgoing(self.body(p), marker, p.key, headers, name, route)
 
     def stream(self, planned: Iterable[Planned]) -> Iterator[Outgoing]:
         """Outgoing messages, each rendered when the sender asks for it."""
