@@ -11,15 +11,24 @@ answered/sent and the normal requests' latencies.
     python bench/attack.py --slow 500 --drip 4 --seconds 60
     python bench/attack.py --idle 2000 --stack werkzeug
     python bench/attack.py --stall 100 --seconds 30
+    python bench/attack.py --stall 1000 --workers 2   # `ftsim serve --workers 2` in a process group of its own
+
+With --workers the server runs as `ftsim serve` in processes of its own, and the line adds their threads
+and memory (RSS) at the flood's end, since a stalled body holds a Python thread until its sender goes.
 """
 from __future__ import annotations
 
 import argparse
 import errno
 import json
+import os
+import re
 import selectors
 import socket
+import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -140,30 +149,77 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--timeout", type=float, default=10.0, help="seconds a normal POST may take")
     p.add_argument("--stack", default="auto", choices=["auto", "granian", "werkzeug"])
+    p.add_argument("--workers", type=int, default=0,
+                   help="run `ftsim serve --workers N` in processes of its own (0: the one-process server, here)")
     args = p.parse_args()
     if args.stack != "auto":
         serve.make_http_server = lambda app, settings, **kw: httpserver.make_http_server(app, settings,
                                                                                          kind=args.stack, **kw)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(None, env={}, port=0, db=str(Path(tmp) / "ftsim.db"))
-        server = serve.Server(settings).start()
+        if args.workers:
+            server = _Process(args.workers, Path(tmp) / "ftsim.db")
+        else:
+            settings = load_settings(None, env={}, port=0, db=str(Path(tmp) / "ftsim.db"))
+            server = serve.Server(settings).start()
         try:
             flood = Flood(server.port, args.idle, args.slow, args.drip, args.stall)
             attacker = threading.Thread(target=flood.run, daemon=True)
             attacker.start()
             time.sleep(1.0)  # let the flood land first
             sent, answered, lat = normal_posts(server.url, args.seconds, args.timeout)
+            held = server.held() if args.workers else ""
             flood.stop.set()
             attacker.join(timeout=10)
         finally:
             server.stop()
-    stack = server.http.name
+    stack = f"--workers {args.workers}" if args.workers else server.http.name
     figures = (f"p50 {statistics.median(lat) * 1000:.0f} ms, max {max(lat) * 1000:.0f} ms" if lat
                else "no answers")
     print(f"{stack}: idle {args.idle}, slow {args.slow}, stalled bodies {args.stall} (a byte per {args.drip:g} s), "
           f"{args.seconds:g} s: "
           f"{answered}/{sent} normal POSTs answered within {args.timeout:g} s ({figures}); "
-          f"attacker reconnects {flood.reconnects}")
+          f"attacker reconnects {flood.reconnects}{held}")
+
+
+class _Process:
+    """`ftsim serve --workers N` in a process group of its own, on a free port."""
+
+    def __init__(self, workers: int, db: Path):
+        self.proc = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--port", "0", "--db", str(db),
+                                      "--workers", str(workers)], stdout=subprocess.PIPE,
+                                     cwd=Path(__file__).resolve().parent.parent, start_new_session=True)
+        line = self.proc.stdout.readline().decode()
+        found = re.search(r"listening on (http://\S+)", line)
+        if not found:
+            self.proc.kill()
+            raise SystemExit(f"ftsim did not start: {line!r}")
+        self.url = found.group(1)
+        self.port = int(self.url.rsplit(":", 1)[1])
+
+    def held(self) -> str:
+        """Threads and RSS of the server's processes now (the supervisor, its workers, their helpers)."""
+        threads = rss = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                if os.getpgid(int(entry)) != self.proc.pid:
+                    continue
+                with open(f"/proc/{entry}/status") as f:
+                    status = dict(line.split(":", 1) for line in f if ":" in line)
+            except OSError:
+                continue
+            threads += int(status["Threads"])
+            rss += int(status.get("VmRSS", "0 kB").split()[0])
+        return f"; the server's processes: {threads:,} threads, {rss / 1024:,.0f} MiB RSS"
+
+    def stop(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
 
 
 if __name__ == "__main__":

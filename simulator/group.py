@@ -23,7 +23,8 @@ from simulator.core.errors import ConfigError
 from simulator.hub import Hub
 from simulator.runtime import Runtime
 from simulator.settings import Settings
-from simulator.transports.rest.server import BACKLOG, HEADER_TIMEOUT, STOP_TIMEOUT, connection_cap, listen
+from simulator.transports.rest.server import (BACKLOG, HEADER_TIMEOUT, STOP_TIMEOUT, connection_cap, listen,
+                                              open_files)
 from simulator.worker import HUB_ENV, write_spec
 
 log = logging.getLogger("ftsim")
@@ -79,6 +80,9 @@ class Group:
 
         multiprocessing.set_start_method("spawn", force=True)  # the supervisor runs threads: never fork it
         os.environ[HUB_ENV] = self.hub.dir
+        # the hub holds a connection for each worker thread that has judged, and stalled bodies can start
+        # `threads` of them in every worker
+        open_files(self.workers * max(1, int(self.settings.threads or 16)) + 1024)
         self._granian = granian_server("simulator.worker:app", self.settings.host, self.port, self.workers,
                                        self.settings.threads, respawn_failed_workers=True,
                                        respawn_interval=RESPAWN_AFTER, workers_kill_timeout=int(STOP_TIMEOUT))

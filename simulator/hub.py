@@ -16,6 +16,7 @@ judgements behind it.
 """
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import pickle
@@ -26,6 +27,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 import weakref
 from multiprocessing.connection import Client, Listener
 
@@ -37,6 +39,7 @@ log = logging.getLogger("ftsim")
 SERVED = {"pipeline": {"register", "inputs", "summary", "clear", "active"},
           "operator": {"summary", "readiness", "wait_idle"},
           "runtime": {"channel_states"}}
+ACCEPT_BACKOFF = 0.05  # seconds the hub waits before accepting again when the process is out of files
 GROUP_MAX = 256  # the most waiting messages one transaction takes (as Intake.group_max)
 
 
@@ -101,7 +104,11 @@ class Hub:
         while not self._closed:
             try:
                 conn = self._listener.accept()
-            except Exception:  # closed (OSError), or a client that failed or left the handshake
+            except OSError as exc:  # closed, out of files, or a client that left the handshake
+                if exc.errno in (errno.EMFILE, errno.ENFILE):  # its sender gets a 503; accept would fail at once
+                    time.sleep(ACCEPT_BACKOFF)
+                continue
+            except Exception:  # a client that failed the handshake
                 continue
             with self._new_lock:
                 self._new.append(conn)

@@ -31,7 +31,9 @@ class Settings:
     amount_tolerance: Decimal = Decimal("0.01")
     session_idle: float = 1800.0
     severity: Mapping[str, str] = field(default_factory=dict)
-    threads: int = 64
+    # the most Python threads an HTTP process runs requests on; granian starts them as requests wait and lets
+    # idle ones go, so the number only matters when bodies stall: each holds its thread until its sender goes
+    threads: int = 1024
     workers: int = 0  # processes taking HTTP (`ftsim serve --workers N`); 0: one per CPU this process may use
     rabbit: str | None = None  # amqp://guest:guest@127.0.0.1:5672/%2F
     rabbit_queue: str = "ftsim.casino"

@@ -137,8 +137,7 @@ class Attack:
 
 
 def test_idle_connections_do_not_lock_out_rest(stack_server):
-    """250 connections that never send a byte, more than the server has threads (64): normal POSTs are
-    still answered while they stay open."""
+    """250 connections that never send a byte: normal POSTs are still answered while they stay open."""
     server = stack_server()
     with Attack(server, idle=250):
         for _ in range(4):
@@ -155,6 +154,27 @@ def test_slowloris_does_not_lock_out_rest(stack_server):
             assert normal_post(server) == 200
             answered += 1
         assert answered >= 1
+
+
+def test_stalled_bodies_do_not_lock_out_rest(stack_server):
+    """100 senders whose bodies stop half-way and who never go (more than the 64 threads the server ran
+    requests on before): each has its 408, yet holds the thread that was reading its body (granian cannot
+    let it go while the connection lives), and normal POSTs are still answered while they all wait."""
+    server = stack_server()
+    stalled = [connect(server) for _ in range(100)]
+    try:
+        for sock in stalled:
+            sock.sendall(_post_head(b"Content-Length: 500\r\n") + b'{"activity_id": "half')
+        for sock in stalled:  # a 408 each: every body was being read, on a thread of its own
+            sock.settimeout(ANSWER_WITHIN)
+            assert read_answer(sock)[0] == 408
+        for _ in range(3):
+            assert normal_post(server) == 200
+    finally:
+        for sock in stalled:
+            sock.close()
+    summary = rejected(server)
+    assert summary["rejected"] == {"transport.incomplete": 100} and summary["received"] == 3
 
 
 def test_headers_that_never_complete_are_cut_off(stack_server):

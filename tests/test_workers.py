@@ -269,3 +269,37 @@ def test_idle_and_dripping_connections_lock_no_one_out_of_the_workers(ftsim_proc
         for s in held:
             s.close()
     assert server.summary()["received"] == 10
+
+
+def _threads(pids) -> int:
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/status") as f:
+            total += next(int(line.split()[1]) for line in f if line.startswith("Threads:"))
+    return total
+
+
+def test_stalled_bodies_lock_no_one_out_of_the_workers(ftsim_process, tmp_path):
+    """200 bodies that stop half-way, their senders never going: in the group there is no 408 (granian's
+    public runner cannot answer from another thread), so each holds a worker thread; there were 64 a worker
+    before, and the kernel spreads the connections over both workers, so one of them had none left. Now
+    threads start as bodies wait, and a sender still gets its 200 at once."""
+    server = ftsim_process("--db", str(tmp_path / "stall.db"), "--workers", "2")
+    host, port = "127.0.0.1", int(server.url.rsplit(":", 1)[1])
+    assert Client(server.url).post_event(casino_event())[0] == 200
+    before = _threads(server.workers())
+    held = []
+    try:
+        for _ in range(200):
+            s = socket.create_connection((host, port), timeout=5)
+            s.sendall(b"POST /v1/integration/casino HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 500\r\n\r\n{\"activity_id\": \"half")
+            held.append(s)
+        # every stalled body on a thread of its own (a few of the pool's idle ones taken first)
+        wait_for(lambda: _threads(server.workers()) >= before + 180, 30, what="the stalled bodies' threads")
+        for _ in range(10):
+            assert Client(server.url).post_event(casino_event())[0] == 200
+    finally:
+        for s in held:
+            s.close()
+    assert server.summary()["received"] == 11

@@ -294,14 +294,22 @@ def _no_write(data):
 
 
 def connection_cap(threads: int) -> int:
-    """CONNECTION_CAP, within the open-file limit: the soft limit is raised towards the hard one first (a
-    server's connections are files; 1,024, a common default, is too few to outlast an idle-socket flood)."""
+    """CONNECTION_CAP, within the open-file limit (raised first: a server's connections are files, and each
+    request thread of a `--workers N` worker holds one more, its connection to the hub)."""
+    soft = open_files(CONNECTION_CAP + threads + 1024)
+    if soft is None:
+        return CONNECTION_CAP
+    return max(64, min(CONNECTION_CAP, soft - 256))  # leave files for the store, logs and brokers
+
+
+def open_files(want: int) -> int | None:
+    """This process's soft open-file limit, first raised towards `want` (at most to the hard limit; 1,024, a
+    common default, is too few to outlast an idle-socket flood); None when there is no limit."""
     try:
         import resource
     except ImportError:
-        return max(threads, min(CONNECTION_CAP, 768))
+        return 768
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = CONNECTION_CAP + 1024
     if soft != resource.RLIM_INFINITY and soft < want:
         raised = want if hard == resource.RLIM_INFINITY else min(hard, want)
         try:
@@ -309,9 +317,7 @@ def connection_cap(threads: int) -> int:
             soft = raised
         except (OSError, ValueError):
             log.warning("HTTP server: cannot raise the open-file limit above %d", soft)
-    if soft == resource.RLIM_INFINITY:
-        return CONNECTION_CAP
-    return max(threads, min(CONNECTION_CAP, soft - 256))  # leave files for the store, logs and brokers
+    return None if soft == resource.RLIM_INFINITY else soft
 
 
 BODY_TIMEOUT_ANSWER = "ftsim.body_timeout_answer"
