@@ -105,8 +105,8 @@ class Hub:
             try:
                 conn = self._listener.accept()
             except OSError as exc:  # closed, out of files, or a client that left the handshake
-                if exc.errno in (errno.EMFILE, errno.ENFILE):  # its sender gets a 503; accept would fail at once
-                    time.sleep(ACCEPT_BACKOFF)
+                if exc.errno in (errno.EMFILE, errno.ENFILE):  # the connection waits in the backlog meanwhile,
+                    time.sleep(ACCEPT_BACKOFF)  # and accept would fail again at once
                 continue
             except Exception:  # a client that failed the handshake
                 continue

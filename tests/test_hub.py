@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -231,3 +234,54 @@ def test_a_store_durable_at_commit_is_answered_by_the_judge_thread_itself(make_s
         worker.close()
         hub.close()
         supervisor.close()
+
+
+_OUT_OF_FILES = r"""
+import json, os, resource, sys, threading, time
+from simulator.hub import Hub, HubClient
+from simulator.runtime import Runtime
+from simulator.settings import load_settings
+
+runtime = Runtime(load_settings(None, env={}, db=sys.argv[1], port=0))
+hub = Hub(runtime)
+calls = [0]
+accept = hub._listener.accept
+
+def counted():
+    calls[0] += 1
+    return accept()
+
+hub._listener.accept = counted  # taken from the accept thread's next try on
+resource.setrlimit(resource.RLIMIT_NOFILE, (256, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+spent = []
+while True:  # every file this process may open, taken
+    try:
+        spent.append(os.open(os.devnull, os.O_RDONLY))
+    except OSError:
+        break
+os.close(spent.pop())  # one for the worker's socket; the hub's accept then has none
+worker = {}
+threading.Thread(target=lambda: worker.setdefault("client", HubClient(**hub.for_workers())), daemon=True).start()
+time.sleep(1.0)
+out_of_files = calls[0]
+for fd in spent[:16]:
+    os.close(fd)
+deadline = time.monotonic() + 30
+while "client" not in worker and time.monotonic() < deadline:
+    time.sleep(0.01)
+answer = worker["client"].call("runtime", "channel_states") if "client" in worker else None
+print(json.dumps({"tries": out_of_files, "answer": answer}))
+"""
+
+
+def test_a_hub_out_of_files_tries_again_without_spinning_and_serves_the_waiting_worker(tmp_path):
+    """The supervisor out of open files (stalled bodies can start many worker threads, each with a connection
+    of its own to the hub) fails every accept at once: the hub tries again every ACCEPT_BACKOFF rather than
+    in a loop that takes a core, and the worker thread waiting in the backlog is served once a file is free.
+    In a process of its own, whose open-file limit it lowers."""
+    done = subprocess.run([sys.executable, "-c", _OUT_OF_FILES, str(tmp_path / "hub.db")], capture_output=True,
+                          text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["answer"] == {}  # the waiting worker got in and was answered
+    assert 1 <= result["tries"] <= 100  # one a 50 ms for the second out of files; a spinning loop makes thousands
