@@ -12,9 +12,12 @@ answered/sent and the normal requests' latencies.
     python bench/attack.py --idle 2000 --stack werkzeug
     python bench/attack.py --stall 100 --seconds 30
     python bench/attack.py --stall 1000 --workers 2   # `ftsim serve --workers 2` in a process group of its own
+    python bench/attack.py --large 400 --size 1000000 --workers 2 --seconds 15
 
 With --workers the server runs as `ftsim serve` in processes of its own, and the line adds their threads
-and memory (RSS) at the flood's end, since a stalled body holds a Python thread until its sender goes.
+and memory (RSS) at the flood's end, since a stalled body holds a Python thread until its sender goes; with
+--large, their peak RSS during the flood and 3 s after it too, and how the large bodies were answered
+(`--large` senders POST bodies of `--size` bytes one after another, each on a new connection).
 """
 from __future__ import annotations
 
@@ -149,6 +152,8 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--timeout", type=float, default=10.0, help="seconds a normal POST may take")
     p.add_argument("--stack", default="auto", choices=["auto", "granian", "werkzeug"])
+    p.add_argument("--large", type=int, default=0, help="senders of large bodies, one after another each")
+    p.add_argument("--size", type=int, default=1_000_000, help="bytes of a --large sender's body")
     p.add_argument("--workers", type=int, default=0,
                    help="run `ftsim serve --workers N` in processes of its own (0: the one-process server, here)")
     args = p.parse_args()
@@ -165,11 +170,18 @@ def main() -> None:
             flood = Flood(server.port, args.idle, args.slow, args.drip, args.stall)
             attacker = threading.Thread(target=flood.run, daemon=True)
             attacker.start()
+            large = Large(server.port, args.large, args.size)
+            peak = _Peak(server) if args.workers else None
             time.sleep(1.0)  # let the flood land first
             sent, answered, lat = normal_posts(server.url, args.seconds, args.timeout)
             held = server.held() if args.workers else ""
             flood.stop.set()
             attacker.join(timeout=10)
+            large.stop()
+            if peak is not None and args.large:
+                time.sleep(3.0)
+                held += (f"; peak {peak.stop() / 1024:,.0f} MiB RSS during the flood, "
+                         f"{server.usage()[1] / 1024:,.0f} MiB 3 s after it")
         finally:
             server.stop()
     stack = f"--workers {args.workers}" if args.workers else server.http.name
@@ -178,7 +190,67 @@ def main() -> None:
     print(f"{stack}: idle {args.idle}, slow {args.slow}, stalled bodies {args.stall} (a byte per {args.drip:g} s), "
           f"{args.seconds:g} s: "
           f"{answered}/{sent} normal POSTs answered within {args.timeout:g} s ({figures}); "
-          f"attacker reconnects {flood.reconnects}{held}")
+          f"attacker reconnects {flood.reconnects}{large.said()}{held}")
+
+
+class Large:
+    """`n` senders, each POSTing a casino event padded to `size` bytes, one after another, on new connections."""
+
+    def __init__(self, port: int, n: int, size: int):
+        self.port, self.n = port, n
+        event = dict(EVENT, timestamp=time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()))
+        event["game_name"] = "x" * max(0, size - len(json.dumps(event)))
+        self.body = json.dumps(event).encode()
+        self.head = (b"POST /v1/integration/casino HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(self.body))
+        self.answers: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._send, daemon=True) for _ in range(n)]
+        for t in self._threads:
+            t.start()
+
+    def _send(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=30) as sock:
+                    sock.sendall(self.head + self.body)
+                    data = sock.recv(64)
+                answer = data.split(b" ", 2)[1].decode() if data else "closed"
+            except OSError as exc:
+                answer = type(exc).__name__
+            with self._lock:
+                self.answers[answer] = self.answers.get(answer, 0) + 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=35)
+
+    def said(self) -> str:
+        if not self.n:
+            return ""
+        answers = ", ".join(f"{k}: {v:,}" for k, v in sorted(self.answers.items()))
+        return f"; {self.n} senders of {len(self.body):,}-byte bodies, answered {answers}"
+
+
+class _Peak:
+    """The server's processes' RSS, sampled every 0.2 s on a thread of its own; stop() gives the peak."""
+
+    def __init__(self, server):
+        self.server, self.peak = server, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak = max(self.peak, self.server.usage()[1])
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
 
 
 class _Process:
@@ -196,8 +268,8 @@ class _Process:
         self.url = found.group(1)
         self.port = int(self.url.rsplit(":", 1)[1])
 
-    def held(self) -> str:
-        """Threads and RSS of the server's processes now (the supervisor, its workers, their helpers)."""
+    def usage(self) -> tuple[int, int]:
+        """(threads, RSS in KiB) of the server's processes now (the supervisor, its workers, their helpers)."""
         threads = rss = 0
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
@@ -211,6 +283,10 @@ class _Process:
                 continue
             threads += int(status["Threads"])
             rss += int(status.get("VmRSS", "0 kB").split()[0])
+        return threads, rss
+
+    def held(self) -> str:
+        threads, rss = self.usage()
         return f"; the server's processes: {threads:,} threads, {rss / 1024:,.0f} MiB RSS"
 
     def stop(self) -> None:

@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from simulator.transports.rest import server as httpserver
+from simulator.transports.rest import ingest, server as httpserver
 from simulator import serve
 
 from tests.conftest import Client, casino_event
@@ -175,6 +175,39 @@ def test_stalled_bodies_do_not_lock_out_rest(stack_server):
             sock.close()
     summary = rejected(server)
     assert summary["rejected"] == {"transport.incomplete": 100} and summary["received"] == 3
+
+
+@pytest.mark.parametrize("stack_server", ["granian"], indirect=True)
+def test_large_bodies_share_a_few_places_and_small_ones_never_wait_for_them(stack_server):
+    """Every place for bodies over SMALL_BODY held by a stalled sender: the next large body waits for one
+    up to the body deadline, then gets 503 with Retry-After (transport.busy: not kept, send it again), while
+    an FT event of the usual size is judged at once. On granian, whose stalled reads keep their places until
+    the sender goes; werkzeug ends a stalled read at its deadline, which frees the place just as the next
+    body's wait ends."""
+    server = stack_server()
+    big = ingest.SMALL_BODY + 1000
+    stalled = [connect(server) for _ in range(ingest.LARGE_BODIES)]
+    try:
+        for sock in stalled:
+            sock.sendall(_post_head(b"Content-Length: %d\r\n" % big) + b'{"activity_id": "half')
+        for sock in stalled:  # their 408s: each is being read, holding a place and a thread
+            sock.settimeout(ANSWER_WITHIN)
+            assert read_answer(sock)[0] == 408
+        body = json.dumps({**casino_event(), "game_name": "x" * (big - 600)}).encode()
+        waiting = connect(server)
+        waiting.settimeout(ANSWER_WITHIN)
+        waiting.sendall(_post_head(b"Content-Length: %d\r\n" % len(body)) + body)
+        assert normal_post(server) == 200  # the usual event takes no place
+        status, answer = read_answer(waiting)
+        waiting.close()
+        assert status == 503 and answer["rule"] == "transport.busy" and str(len(body)) in answer["message"]
+    finally:
+        for sock in stalled:
+            sock.close()
+    summary = rejected(server)
+    assert summary["rejected"] == {"transport.incomplete": ingest.LARGE_BODIES, "transport.busy": 1}
+    assert summary["received"] == 1
+    assert Client(server.url).post_event({**casino_event(), "game_name": "x" * (big - 600)})[0] == 200  # places free
 
 
 def test_headers_that_never_complete_are_cut_off(stack_server):

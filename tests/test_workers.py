@@ -279,6 +279,18 @@ def _threads(pids) -> int:
     return total
 
 
+def test_every_process_of_the_group_gives_big_freed_blocks_back(ftsim_process, tmp_path):
+    """glibc's mmap threshold fixed in each worker the supervisor spawns (ftsim serve puts it in its own
+    environment before they start; the supervisor itself calls mallopt, which leaves no trace outside), so
+    memory a flood of large bodies took goes back."""
+    server = ftsim_process("--db", str(tmp_path / "blocks.db"), "--workers", "2")
+    workers = server.workers()
+    assert len(workers) == 2
+    for pid in workers:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            assert b"MALLOC_MMAP_THRESHOLD_=131072" in f.read().split(b"\0"), pid
+
+
 def test_stalled_bodies_lock_no_one_out_of_the_workers(ftsim_process, tmp_path):
     """200 bodies that stop half-way, their senders never going: in the group there is no 408 (granian's
     public runner cannot answer from another thread), so each holds a worker thread; there were 64 a worker

@@ -68,6 +68,9 @@ def settings_from(args):
 
 
 def run(args) -> int:
+    from simulator.serve import give_back_big_blocks
+
+    give_back_big_blocks()
     settings, checklist = settings_from(args), serve_checklist(args)
     if settings.worker_count > 1 and _group_can_run(settings):
         return _run_group(args, settings, checklist)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from http import HTTPStatus
 
 import orjson
@@ -14,7 +15,18 @@ from simulator.core.envelope import Envelope, utcnow
 
 ingest = Blueprint("ingest", __name__)
 DRAIN_LIMIT = 16 * 1024 * 1024  # bytes of a refused body read and dropped, so that its sender reads the answer
-REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Payload Too Large", 415: "Unsupported Media Type"}
+REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Payload Too Large", 415: "Unsupported Media Type",
+           503: "Service Unavailable"}
+# A body costs about ten times its size while it is read, judged and handed on (its bytes, the parsed
+# payload, the canonical text, the schema engine's copy, the hand-over to the supervisor); measured, 400
+# senders of 1 MB bodies took a worker to 1.4-1.7 GiB at 64 threads. Bodies up to SMALL_BODY (an FT event
+# is 1-3 KB) are read at once on any of the server's threads; larger ones, or chunked, take one of
+# LARGE_BODIES places a process first, so a flood of big bodies costs at most about LARGE_BODIES x 10 x
+# max_body, however many threads stalled bodies have started.
+SMALL_BODY = 16 * 1024  # (the catalog's words for transport.busy name both figures)
+LARGE_BODIES = 16
+_large = threading.BoundedSemaphore(LARGE_BODIES)
+BUSY_RETRY_AFTER = 1  # seconds a sender refused for want of a place is asked to wait
 
 
 def _runtime():
@@ -36,14 +48,47 @@ def _reject(status: int, rule: str, message: str, detail: str, drain: int = 0):
 
 
 def _drain(n: int) -> None:
+    _drain_stream(request.stream, n)
+
+
+def _drain_stream(stream, n: int) -> None:
     try:
         while n > 0:
-            chunk = request.stream.read(min(65536, n))
+            chunk = stream.read(min(65536, n))
             if not chunk:
                 return
             n -= len(chunk)
     except (OSError, ClientDisconnected):  # the sender is gone or stalled: nothing left to protect
         pass
+
+
+@contextmanager
+def _place_for(length: int | None):
+    """True inside the block when the body may be read now: at once for a small one, else once one of the
+    LARGE_BODIES places is free (waiting up to the body deadline); False when none came free."""
+    if length is not None and length <= SMALL_BODY:
+        yield True
+        return
+    if not _large.acquire(timeout=httpserver.BODY_TIMEOUT):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        _large.release()
+
+
+def _busy(runtime, stream, length: int | None, received_at) -> tuple[int, list, bytes]:
+    """The answer to a large body that found no place within the deadline: 503, send it again (its bytes are
+    read and dropped first, as for 413, so that the sender reads the answer); counted as transport.busy."""
+    _drain_stream(stream, DRAIN_LIMIT if length is None else length)
+    size = f"{length} bytes" if length is not None else "chunked"
+    runtime.store.add_rejection("rest", received_at, "transport.busy", size)
+    return answers.as_json(503, {"error": REASONS[503], "rule": "transport.busy",
+                                 "message": f"body: {size}; the {LARGE_BODIES} places for bodies over {SMALL_BODY} "
+                                            f"bytes stayed taken for {httpserver.BODY_TIMEOUT:g} s; this message was "
+                                            f"not kept: send it again"},
+                           ("Retry-After", str(BUSY_RETRY_AFTER)), ("Connection", "close"))
 
 
 def _read_at_most(stream, n: int, parts: list) -> bytes:
@@ -122,15 +167,19 @@ def receive(version: str, kind: str):
         return _reject(415, "transport.media_type",
                        f"Content-Type: expected application/json, got {request.content_type or 'none'}",
                        request.content_type or "none", drain=DRAIN_LIMIT if length is None else length)
-    raw, short = _read_body(runtime, request.environ, request.stream, received_at, length,
-                            limit + 1 if length is None else length)
-    if short is not None:
-        status, headers, body = short
-        return current_app.response_class(body, status=status, headers=headers)
-    if len(raw) > limit:
-        return _reject(413, "transport.size", f"body: expected at most {limit} bytes, got more (chunked)",
-                       "chunked body over the limit", drain=DRAIN_LIMIT)
-    status, body = _judged(runtime, event_type, raw, received_at, request.remote_addr)
+    with _place_for(length) as placed:
+        if not placed:
+            status, headers, body = _busy(runtime, request.stream, length, received_at)
+            return current_app.response_class(body, status=status, headers=headers)
+        raw, short = _read_body(runtime, request.environ, request.stream, received_at, length,
+                                limit + 1 if length is None else length)
+        if short is not None:
+            status, headers, body = short
+            return current_app.response_class(body, status=status, headers=headers)
+        if len(raw) > limit:
+            return _reject(413, "transport.size", f"body: expected at most {limit} bytes, got more (chunked)",
+                           "chunked body over the limit", drain=DRAIN_LIMIT)
+        status, body = _judged(runtime, event_type, raw, received_at, request.remote_addr)
     return current_app.response_class(body, status=status, mimetype="application/json")
 
 
@@ -183,10 +232,13 @@ class FastIngest:
         event_type, length = fast
         runtime = self.runtime
         try:
-            raw, short = _read_body(runtime, environ, environ["wsgi.input"], received_at, length, length)
-            if short is not None:
-                return _send(start_response, *short)
-            status, body = _judged(runtime, event_type, raw, received_at, environ.get("REMOTE_ADDR"))
+            with _place_for(length) as placed:
+                if not placed:
+                    return _send(start_response, *_busy(runtime, environ["wsgi.input"], length, received_at))
+                raw, short = _read_body(runtime, environ, environ["wsgi.input"], received_at, length, length)
+                if short is not None:
+                    return _send(start_response, *short)
+                status, body = _judged(runtime, event_type, raw, received_at, environ.get("REMOTE_ADDR"))
         except StoreError as exc:
             return _send(start_response, *answers.unavailable(exc, self.logger))
         except Exception:
