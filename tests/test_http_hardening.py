@@ -180,8 +180,8 @@ def test_stalled_bodies_do_not_lock_out_rest(stack_server):
 @pytest.mark.parametrize("stack_server", ["granian"], indirect=True)
 def test_large_bodies_share_a_few_places_and_small_ones_never_wait_for_them(stack_server):
     """Every place for bodies over SMALL_BODY held by a stalled sender: the next large body waits for one
-    up to the body deadline, then gets 503 with Retry-After (transport.busy: not kept, send it again), while
-    an FT event of the usual size is judged at once. On granian, whose stalled reads keep their places until
+    up to the body deadline, then gets 503 with Retry-After (transport.busy: not kept, send it again), chunked
+    or not, while an FT event of the usual size is judged at once, chunked or not. On granian, whose stalled reads keep their places until
     the sender goes; werkzeug ends a stalled read at its deadline, which frees the place just as the next
     body's wait ends."""
     server = stack_server()
@@ -197,16 +197,27 @@ def test_large_bodies_share_a_few_places_and_small_ones_never_wait_for_them(stac
         waiting = connect(server)
         waiting.settimeout(ANSWER_WITHIN)
         waiting.sendall(_post_head(b"Content-Length: %d\r\n" % len(body)) + body)
+        chunked_big = connect(server)
+        chunked_big.settimeout(ANSWER_WITHIN)
+        chunked_big.sendall(_post_head(b"Transfer-Encoding: chunked\r\n") + _chunked(body))
         assert normal_post(server) == 200  # the usual event takes no place
+        small = connect(server)  # nor when chunked: a chunked body asks for a place only once past SMALL_BODY
+        small.settimeout(ANSWER_WITHIN)
+        small.sendall(_post_head(b"Transfer-Encoding: chunked\r\n") + _chunked(json.dumps(casino_event()).encode()))
+        assert read_answer(small)[0] == 200
+        small.close()
         status, answer = read_answer(waiting)
         waiting.close()
         assert status == 503 and answer["rule"] == "transport.busy" and str(len(body)) in answer["message"]
+        status, answer = read_answer(chunked_big)
+        chunked_big.close()
+        assert status == 503 and answer["rule"] == "transport.busy" and "chunked" in answer["message"]
     finally:
         for sock in stalled:
             sock.close()
     summary = rejected(server)
-    assert summary["rejected"] == {"transport.incomplete": ingest.LARGE_BODIES, "transport.busy": 1}
-    assert summary["received"] == 1
+    assert summary["rejected"] == {"transport.incomplete": ingest.LARGE_BODIES, "transport.busy": 2}
+    assert summary["received"] == 2
     assert Client(server.url).post_event({**casino_event(), "game_name": "x" * (big - 600)})[0] == 200  # places free
 
 
@@ -225,6 +236,12 @@ def test_an_idle_keep_alive_connection_is_closed(stack_server):
                  b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
     assert read_answer(sock)[0] == 200
     assert closed_by_server(sock)
+
+
+def _chunked(body: bytes, size: int = 4096) -> bytes:
+    """`body` in chunked transfer encoding, `size` bytes a chunk, and the last chunk."""
+    chunks = [body[i:i + size] for i in range(0, len(body), size)]
+    return b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
 
 
 def _post_head(length_header: bytes) -> bytes:

@@ -23,7 +23,7 @@ COMMON: dict[str, RuleInfo] = {r.id: r for r in [
              "sender gone mid-body, or not complete within the server's body deadline (400 or 408, counted apart "
              "from messages, body not kept)."),
     RuleInfo("transport.busy", "warning",
-             "REST: a body over 16 KiB (or chunked) found none of the 16 places a process keeps for large bodies "
+             "REST: a body over 16 KiB (chunked or not) found none of the 16 places a process keeps for large bodies "
              "within the body deadline (503 with Retry-After, counted, body not kept: the sender sends it again)."),
     RuleInfo("json.parse", "error",
              "Body is not UTF-8, not JSON, not a JSON object, or nested deeper than 64 levels."),

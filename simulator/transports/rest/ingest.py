@@ -20,9 +20,9 @@ REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Payload Too Large",
 # A body costs about ten times its size while it is read, judged and handed on (its bytes, the parsed
 # payload, the canonical text, the schema engine's copy, the hand-over to the supervisor); measured, 400
 # senders of 1 MB bodies took a worker to 1.4-1.7 GiB at 64 threads. Bodies up to SMALL_BODY (an FT event
-# is 1-3 KB) are read at once on any of the server's threads; larger ones, or chunked, take one of
-# LARGE_BODIES places a process first, so a flood of big bodies costs at most about LARGE_BODIES x 10 x
-# max_body, however many threads stalled bodies have started.
+# is 1-3 KB) are read at once on any of the server's threads; larger ones (a chunked one once it is past
+# SMALL_BODY) take one of LARGE_BODIES places a process first, so a flood of big bodies costs at most about
+# LARGE_BODIES x 10 x max_body, however many threads stalled bodies have started.
 SMALL_BODY = 16 * 1024  # (the catalog's words for transport.busy name both figures)
 LARGE_BODIES = 16
 _large = threading.BoundedSemaphore(LARGE_BODIES)
@@ -63,10 +63,11 @@ def _drain_stream(stream, n: int) -> None:
 
 
 @contextmanager
-def _place_for(length: int | None):
-    """True inside the block when the body may be read now: at once for a small one, else once one of the
-    LARGE_BODIES places is free (waiting up to the body deadline); False when none came free."""
-    if length is not None and length <= SMALL_BODY:
+def _place_for(size: int):
+    """True inside the block when a body of `size` bytes (a chunked one: what was read of it, at most
+    SMALL_BODY + 1) may be read and judged now: at once when small, else once one of the LARGE_BODIES places
+    is free (waiting up to the body deadline); False when none came free."""
+    if size <= SMALL_BODY:
         yield True
         return
     if not _large.acquire(timeout=httpserver.BODY_TIMEOUT):
@@ -167,20 +168,31 @@ def receive(version: str, kind: str):
         return _reject(415, "transport.media_type",
                        f"Content-Type: expected application/json, got {request.content_type or 'none'}",
                        request.content_type or "none", drain=DRAIN_LIMIT if length is None else length)
-    with _place_for(length) as placed:
-        if not placed:
-            status, headers, body = _busy(runtime, request.stream, length, received_at)
-            return current_app.response_class(body, status=status, headers=headers)
-        raw, short = _read_body(runtime, request.environ, request.stream, received_at, length,
-                                limit + 1 if length is None else length)
+    first = b""
+    if length is None:  # chunked: as much as a small body may be is read before it asks for a place
+        first, short = _read_body(runtime, request.environ, request.stream, received_at, None, SMALL_BODY + 1)
         if short is not None:
-            status, headers, body = short
-            return current_app.response_class(body, status=status, headers=headers)
+            return _answered(*short)
+    with _place_for(length if length is not None else len(first)) as placed:
+        if not placed:
+            return _answered(*_busy(runtime, request.stream, length, received_at))
+        if length is None and len(first) <= SMALL_BODY:  # the whole of a small chunked body
+            raw = first
+        else:
+            rest, short = _read_body(runtime, request.environ, request.stream, received_at, length,
+                                     limit + 1 - len(first) if length is None else length, already=len(first))
+            if short is not None:
+                return _answered(*short)
+            raw = first + rest if first else rest
         if len(raw) > limit:
             return _reject(413, "transport.size", f"body: expected at most {limit} bytes, got more (chunked)",
                            "chunked body over the limit", drain=DRAIN_LIMIT)
         status, body = _judged(runtime, event_type, raw, received_at, request.remote_addr)
     return current_app.response_class(body, status=status, mimetype="application/json")
+
+
+def _answered(status: int, headers: list, body: bytes):
+    return current_app.response_class(body, status=status, headers=headers)
 
 
 def _is_json(mimetype: str) -> bool:
@@ -189,16 +201,17 @@ def _is_json(mimetype: str) -> bool:
     return mimetype == "application/json" or mimetype.endswith("+json")
 
 
-def _read_body(runtime, environ, stream, received_at, length, most):
+def _read_body(runtime, environ, stream, received_at, length, most, already: int = 0):
     """(the body, None), or (None, the answer) when it stopped short: a stall, a broken chunk, the sender
-    gone. The server's body watchdog answers a stall through the environ."""
+    gone. The server's body watchdog answers a stall through the environ. `already`: bytes of a chunked body
+    read before this part (counted in the answer)."""
     incomplete = _Incomplete(runtime, received_at, length)
     environ[httpserver.BODY_TIMEOUT_ANSWER] = incomplete.timed_out
     parts: list[bytes] = []
     try:
         raw = _read_at_most(stream, most, parts)
     except (OSError, ClientDisconnected) as exc:
-        return None, incomplete.answer(sum(map(len, parts)), exc)
+        return None, incomplete.answer(already + sum(map(len, parts)), exc)
     if length is not None and len(raw) < length:
         return None, incomplete.answer(len(raw), None)
     return raw, None
