@@ -27,7 +27,9 @@ def give_back_big_blocks() -> None:
     after which big blocks come from its per-thread heaps and stay with the process: 3 s after 400 senders
     of 1 MB bodies (bench/attack.py --large 400 --workers 2) the group kept 531 MiB, with the threshold fixed
     320-336 MiB. An FT event's allocations are far below it, so the usual message pays nothing."""
-    os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(MMAP_THRESHOLD))  # read by the processes started later
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ:  # the user's own setting, which glibc read at start
+        return
+    os.environ["MALLOC_MMAP_THRESHOLD_"] = str(MMAP_THRESHOLD)  # read by the processes started later
     try:
         ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     except (OSError, AttributeError):  # not glibc: its allocator has its own ways
