@@ -14,24 +14,21 @@ answered/sent and the normal requests' latencies.
     python bench/attack.py --stall 1000 --workers 2   # `ftsim serve --workers 2` in a process group of its own
     python bench/attack.py --large 400 --size 1000000 --workers 2 --seconds 15
 
-With --workers the server runs as `ftsim serve` in processes of its own, and the line adds their threads
-and memory (RSS) at the flood's end, since a stalled body holds a Python thread until its sender goes; with
---large, their peak RSS during the flood and 3 s after it too, and how the large bodies were answered
-(`--large` senders POST bodies of `--size` bytes one after another, each on a new connection).
+With --workers the server runs as `ftsim serve` in processes of its own (bench/run.py's Ftsim), and the line
+adds their threads and memory (RSS) at the flood's end, since a stalled body holds a Python thread until its
+sender goes; with --large, the sum of their peaks (VmHWM) and their RSS 3 s after the flood too, and how the
+large bodies were answered (`--large` senders POST bodies of `--size` bytes one after another, each on a new
+connection).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
-import os
-import re
 import selectors
 import socket
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -41,6 +38,8 @@ from pathlib import Path
 from simulator.transports.rest import server as httpserver
 from simulator import serve
 from simulator.settings import load_settings
+
+from run import Ftsim, peak_rss_mb  # bench/run.py: `ftsim serve` in a process of its own, its peak memory
 
 EVENT = {"activity_id": "a", "amount": 20.0, "wager_amount": 20.0, "bonus_wager_amount": 0, "locked_wager_amount": 0,
          "balance_before": 194.03, "balance_after": 174.03, "currency": "EUR", "exchange_rate": 1,
@@ -160,30 +159,27 @@ def main() -> None:
     if args.stack != "auto":
         serve.make_http_server = lambda app, settings, **kw: httpserver.make_http_server(app, settings,
                                                                                          kind=args.stack, **kw)
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.workers:
-            server = _Process(args.workers, Path(tmp) / "ftsim.db")
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as running:
+        if args.workers:  # bench/run.py's `ftsim serve` in a process of its own
+            server = running.enter_context(Ftsim(Path(tmp), "attack", "--workers", str(args.workers)).running())
         else:
             settings = load_settings(None, env={}, port=0, db=str(Path(tmp) / "ftsim.db"))
             server = serve.Server(settings).start()
-        try:
-            flood = Flood(server.port, args.idle, args.slow, args.drip, args.stall)
-            attacker = threading.Thread(target=flood.run, daemon=True)
-            attacker.start()
-            large = Large(server.port, args.large, args.size)
-            peak = _Peak(server) if args.workers else None
-            time.sleep(1.0)  # let the flood land first
-            sent, answered, lat = normal_posts(server.url, args.seconds, args.timeout)
-            held = server.held() if args.workers else ""
-            flood.stop.set()
-            attacker.join(timeout=10)
-            large.stop()
-            if peak is not None and args.large:
-                time.sleep(3.0)
-                held += (f"; peak {peak.stop() / 1024:,.0f} MiB RSS during the flood, "
-                         f"{server.usage()[1] / 1024:,.0f} MiB 3 s after it")
-        finally:
-            server.stop()
+            running.callback(server.stop)
+        flood = Flood(server.port, args.idle, args.slow, args.drip, args.stall)
+        attacker = threading.Thread(target=flood.run, daemon=True)
+        attacker.start()
+        large = Large(server.port, args.large, args.size)
+        time.sleep(1.0)  # let the flood land first
+        sent, answered, lat = normal_posts(server.url, args.seconds, args.timeout)
+        held = _held(server.proc.pid) if args.workers else ""
+        flood.stop.set()
+        attacker.join(timeout=10)
+        large.stop()
+        if args.workers and args.large:
+            time.sleep(3.0)
+            held += (f"; their peaks (VmHWM) {peak_rss_mb(server.proc.pid):,.0f} MiB, "
+                     f"{_usage(server.proc.pid)[1]:,.0f} MiB RSS 3 s after the flood")
     stack = f"--workers {args.workers}" if args.workers else server.http.name
     figures = (f"p50 {statistics.median(lat) * 1000:.0f} ms, max {max(lat) * 1000:.0f} ms" if lat
                else "no answers")
@@ -234,68 +230,27 @@ class Large:
         return f"; {self.n} senders of {len(self.body):,}-byte bodies, answered {answers}"
 
 
-class _Peak:
-    """The server's processes' RSS, sampled every 0.2 s on a thread of its own; stop() gives the peak."""
+def _usage(pid: int) -> tuple[int, float]:
+    """(threads, RSS in MiB) of ftsim's processes now: the supervisor and its workers."""
+    import psutil
 
-    def __init__(self, server):
-        self.server, self.peak = server, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.2):
-            self.peak = max(self.peak, self.server.usage()[1])
-
-    def stop(self) -> int:
-        self._stop.set()
-        self._thread.join()
-        return self.peak
-
-
-class _Process:
-    """`ftsim serve --workers N` in a process group of its own, on a free port."""
-
-    def __init__(self, workers: int, db: Path):
-        self.proc = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--port", "0", "--db", str(db),
-                                      "--workers", str(workers)], stdout=subprocess.PIPE,
-                                     cwd=Path(__file__).resolve().parent.parent, start_new_session=True)
-        line = self.proc.stdout.readline().decode()
-        found = re.search(r"listening on (http://\S+)", line)
-        if not found:
-            self.proc.kill()
-            raise SystemExit(f"ftsim did not start: {line!r}")
-        self.url = found.group(1)
-        self.port = int(self.url.rsplit(":", 1)[1])
-
-    def usage(self) -> tuple[int, int]:
-        """(threads, RSS in KiB) of the server's processes now (the supervisor, its workers, their helpers)."""
-        threads = rss = 0
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                if os.getpgid(int(entry)) != self.proc.pid:
-                    continue
-                with open(f"/proc/{entry}/status") as f:
-                    status = dict(line.split(":", 1) for line in f if ":" in line)
-            except OSError:
-                continue
-            threads += int(status["Threads"])
-            rss += int(status.get("VmRSS", "0 kB").split()[0])
-        return threads, rss
-
-    def held(self) -> str:
-        threads, rss = self.usage()
-        return f"; the server's processes: {threads:,} threads, {rss / 1024:,.0f} MiB RSS"
-
-    def stop(self) -> None:
-        os.killpg(self.proc.pid, signal.SIGTERM)
+    threads = rss = 0
+    try:
+        procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0, 0.0
+    for proc in procs:
         try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+            threads += proc.num_threads()
+            rss += proc.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return threads, rss / 2 ** 20
+
+
+def _held(pid: int) -> str:
+    threads, rss = _usage(pid)
+    return f"; the server's processes: {threads:,} threads, {rss:,.0f} MiB RSS"
 
 
 if __name__ == "__main__":

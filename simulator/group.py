@@ -23,8 +23,7 @@ from simulator.core.errors import ConfigError
 from simulator.hub import Hub
 from simulator.runtime import Runtime
 from simulator.settings import Settings
-from simulator.transports.rest.server import (BACKLOG, HEADER_TIMEOUT, STOP_TIMEOUT, connection_cap, listen,
-                                              open_files)
+from simulator.transports.rest.server import BACKLOG, HEADER_TIMEOUT, STOP_TIMEOUT, connection_cap, listen
 from simulator.worker import HUB_ENV, write_spec
 
 log = logging.getLogger("ftsim")
@@ -80,9 +79,6 @@ class Group:
 
         multiprocessing.set_start_method("spawn", force=True)  # the supervisor runs threads: never fork it
         os.environ[HUB_ENV] = self.hub.dir
-        # the hub holds a connection for each worker thread that has judged, and stalled bodies can start
-        # `threads` of them in every worker
-        open_files(self.workers * max(1, int(self.settings.threads or 16)) + 1024)
         self._granian = granian_server("simulator.worker:app", self.settings.host, self.port, self.workers,
                                        self.settings.threads, respawn_failed_workers=True,
                                        respawn_interval=RESPAWN_AFTER, workers_kill_timeout=int(STOP_TIMEOUT))
@@ -147,7 +143,7 @@ def granian_server(target: str, host: str, port: int, workers: int, threads: int
     threads = max(1, int(threads or 16))
     return Granian(target, factory=True, address=host, port=port, interface=Interfaces.WSGI, workers=workers,
                    http=HTTPModes.http1, websockets=False, blocking_threads=threads, backlog=BACKLOG,
-                   backpressure=connection_cap(threads),
+                   backpressure=connection_cap(threads, workers),
                    http1_settings=HTTP1Settings(header_read_timeout=int(HEADER_TIMEOUT * 1000), keep_alive=True),
                    log_level=LogLevels.error, log_dictconfig=GRANIAN_LOG, **more)
 

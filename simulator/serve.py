@@ -25,8 +25,9 @@ def give_back_big_blocks() -> None:
     """Have glibc return a freed block of over 128 KiB to the system at once, in this process and the HTTP
     workers it starts. By default glibc raises that threshold each time it frees such a block (up to 32 MiB),
     after which big blocks come from its per-thread heaps and stay with the process: 3 s after 400 senders
-    of 1 MB bodies (bench/attack.py --large 400 --workers 2) the group kept 531 MiB, with the threshold fixed
-    320-336 MiB. An FT event's allocations are far below it, so the usual message pays nothing."""
+    of 1 MB bodies (bench/attack.py --large 400 --workers 2) the group kept 819 MiB, with the threshold fixed
+    326-327 MiB (judging a quarter fewer of those bodies meanwhile). An FT event's allocations are far below
+    it, so the usual message pays nothing."""
     if "MALLOC_MMAP_THRESHOLD_" in os.environ:  # the user's own setting, which glibc read at start
         return
     os.environ["MALLOC_MMAP_THRESHOLD_"] = str(MMAP_THRESHOLD)  # read by the processes started later

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
+from contextlib import nullcontext
 from http import HTTPStatus
 
 import orjson
@@ -34,24 +34,22 @@ def _runtime():
 
 
 def _reject(status: int, rule: str, message: str, detail: str, drain: int = 0):
+    """A refusal answered through Flask (see `_refused`)."""
+    return _answered(*_refused(_runtime(), request.stream, utcnow(), status, rule, message, detail, drain))
+
+
+def _refused(runtime, stream, received_at, status: int, rule: str, message: str, detail: str, drain: int = 0,
+             *headers: tuple[str, str]) -> tuple[int, list, bytes]:
     """Count the refusal and answer it; `drain` bytes of the unread body are read first, because a sender
     still writing its body (urllib does, before it reads anything) gets a broken pipe, not this answer, if
     the connection closes under it. The connection is closed after the answer either way."""
-    if drain:
-        _drain(drain)
-    runtime = _runtime()
-    runtime.store.add_rejection("rest", utcnow(), rule, detail)
-    response = jsonify(error=REASONS[status], rule=rule, message=message)
-    response.status_code = status
-    response.headers["Connection"] = "close"
-    return response
+    _drain(stream, drain)
+    runtime.store.add_rejection("rest", received_at, rule, detail)
+    return answers.as_json(status, {"error": REASONS[status], "rule": rule, "message": message}, *headers,
+                           ("Connection", "close"))
 
 
-def _drain(n: int) -> None:
-    _drain_stream(request.stream, n)
-
-
-def _drain_stream(stream, n: int) -> None:
+def _drain(stream, n: int) -> None:
     try:
         while n > 0:
             chunk = stream.read(min(65536, n))
@@ -62,34 +60,37 @@ def _drain_stream(stream, n: int) -> None:
         pass
 
 
-@contextmanager
+class _LargePlace:
+    """One of the LARGE_BODIES places, held for the block; entered as True once taken, False when none came
+    free within the body deadline."""
+
+    __slots__ = ("taken",)
+
+    def __enter__(self) -> bool:
+        self.taken = _large.acquire(timeout=httpserver.BODY_TIMEOUT)
+        return self.taken
+
+    def __exit__(self, *exc) -> None:
+        if self.taken:
+            _large.release()
+
+
+_NO_PLACE_NEEDED = nullcontext(True)  # shared: a small body, the usual request, pays for no object
+
+
 def _place_for(size: int):
-    """True inside the block when a body of `size` bytes (a chunked one: what was read of it, at most
-    SMALL_BODY + 1) may be read and judged now: at once when small, else once one of the LARGE_BODIES places
-    is free (waiting up to the body deadline); False when none came free."""
-    if size <= SMALL_BODY:
-        yield True
-        return
-    if not _large.acquire(timeout=httpserver.BODY_TIMEOUT):
-        yield False
-        return
-    try:
-        yield True
-    finally:
-        _large.release()
+    """What a body of `size` bytes (a chunked one: what was read of it, at most SMALL_BODY + 1) is read and
+    judged under: at once when small, else once one of the LARGE_BODIES places is free."""
+    return _NO_PLACE_NEEDED if size <= SMALL_BODY else _LargePlace()
 
 
 def _busy(runtime, stream, length: int | None, received_at) -> tuple[int, list, bytes]:
-    """The answer to a large body that found no place within the deadline: 503, send it again (its bytes are
-    read and dropped first, as for 413, so that the sender reads the answer); counted as transport.busy."""
-    _drain_stream(stream, DRAIN_LIMIT if length is None else length)
+    """The answer to a large body that found no place within the deadline: 503, send it again."""
     size = f"{length} bytes" if length is not None else "chunked"
-    runtime.store.add_rejection("rest", received_at, "transport.busy", size)
-    return answers.as_json(503, {"error": REASONS[503], "rule": "transport.busy",
-                                 "message": f"body: {size}; the {LARGE_BODIES} places for bodies over {SMALL_BODY} "
-                                            f"bytes stayed taken for {httpserver.BODY_TIMEOUT:g} s; this message was "
-                                            f"not kept: send it again"},
-                           ("Retry-After", str(BUSY_RETRY_AFTER)), ("Connection", "close"))
+    return _refused(runtime, stream, received_at, 503, "transport.busy",
+                    f"body: {size}; the {LARGE_BODIES} places for bodies over {SMALL_BODY} bytes stayed taken "
+                    f"for {httpserver.BODY_TIMEOUT:g} s; this message was not kept: send it again", size,
+                    DRAIN_LIMIT if length is None else length, ("Retry-After", str(BUSY_RETRY_AFTER)))
 
 
 def _read_at_most(stream, n: int, parts: list) -> bytes:

@@ -293,23 +293,17 @@ def _no_write(data):
     raise NotImplementedError("ftsim's HTTP server does not support the WSGI write() callable")
 
 
-def connection_cap(threads: int) -> int:
-    """CONNECTION_CAP, within the open-file limit (raised first: a server's connections are files, and each
-    request thread of a `--workers N` worker holds one more, its connection to the hub)."""
-    soft = open_files(CONNECTION_CAP + threads + 1024)
-    if soft is None:
-        return CONNECTION_CAP
-    return max(64, min(CONNECTION_CAP, soft - 256))  # leave files for the store, logs and brokers
-
-
-def open_files(want: int) -> int | None:
-    """This process's soft open-file limit, first raised towards `want` (at most to the hard limit; 1,024, a
-    common default, is too few to outlast an idle-socket flood); None when there is no limit."""
+def connection_cap(threads: int, workers: int = 1) -> int:
+    """CONNECTION_CAP, within the open-file limit: the soft limit is raised towards the hard one first (a
+    server's connections are files; 1,024, a common default, is too few to outlast an idle-socket flood),
+    with room for the hub's connections of a `--workers N` group too, one per worker thread (`workers` x
+    `threads` of them in the supervisor, whose limit its workers inherit)."""
     try:
         import resource
     except ImportError:
-        return 768
+        return 768  # not Unix: no limit to read, so a modest cap
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = CONNECTION_CAP + workers * threads + 1024
     if soft != resource.RLIM_INFINITY and soft < want:
         raised = want if hard == resource.RLIM_INFINITY else min(hard, want)
         try:
@@ -317,7 +311,9 @@ def open_files(want: int) -> int | None:
             soft = raised
         except (OSError, ValueError):
             log.warning("HTTP server: cannot raise the open-file limit above %d", soft)
-    return None if soft == resource.RLIM_INFINITY else soft
+    if soft == resource.RLIM_INFINITY:
+        return CONNECTION_CAP
+    return max(64, min(CONNECTION_CAP, soft - 256))  # leave files for the store, logs and brokers
 
 
 BODY_TIMEOUT_ANSWER = "ftsim.body_timeout_answer"
