@@ -57,7 +57,8 @@ class Intake:
         self._lock = threading.Lock()  # one judge at a time: the ledger reads what the last one wrote
         self._subscribers: list[Callable[[list[Verdict]], None]] = []
         self._watchers: list[Callable[[list[Envelope], list[Verdict]], None]] = []
-        self._group = Combiner(self._judge_queued, self.group_max)  # one()'s callers, sharing commits
+        # one()'s callers, sharing commits; what arrives while the disk flushes joins the next one
+        self._group = Combiner(self._judge_queued, self.group_max, hold=store.disk_idle)
 
     def subscribe(self, fn: Callable[[list[Verdict]], None]) -> None:
         """Call fn with each committed batch of verdicts (the live page, --until-idle)."""
@@ -73,7 +74,8 @@ class Intake:
         Group commit (simulator/core/combining.py): concurrent callers (REST threads) share transactions.
         The part that needs no history is judged first, in the caller's thread and outside every lock:
         while a leader waits for SQLite (which runs without the GIL), the other callers get on with theirs.
-        The wait for the disk comes after the lead is handed on, so the next leader judges meanwhile."""
+        A leader first waits for the fsync under way, so that what arrives meanwhile joins its commit; the
+        wait for its own fsync comes after the lead is handed on."""
         verdict, ticket = self._group.submit((envelope, self._stateless_or_error(envelope)))
         self.store.sync(ticket)  # one fsync for every caller waiting at once
         return verdict

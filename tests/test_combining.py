@@ -9,6 +9,8 @@ import pytest
 
 from simulator.core.combining import Combiner
 
+from tests.brokers import wait_for
+
 
 def run_callers(combiner, items, threads=16):
     got, errors = {}, {}
@@ -69,3 +71,27 @@ def test_a_call_that_answers_the_wrong_number_of_items_leaves_nobody_waiting():
         combiner.submit("x")
     got, errors = run_callers(combiner, list(range(30)), threads=6)
     assert not got and len(errors) == 30 and all(isinstance(e, RuntimeError) for e in errors.values())
+
+
+def test_callers_that_arrive_while_the_leader_holds_share_its_call():
+    """hold (intake's wait for the fsync under way) runs before the leader takes the queue: whoever arrives
+    meanwhile is in the leader's call, not in calls of their own."""
+    held, release, calls = threading.Event(), threading.Event(), []
+
+    def hold():
+        if not calls:
+            held.set()
+            release.wait(10)
+
+    combiner = Combiner(lambda items: calls.append(list(items)) or [(i, None) for i in items], most=64, hold=hold)
+    got = {}
+    threads = [threading.Thread(target=lambda i=i: got.setdefault(i, combiner.submit(i))) for i in range(5)]
+    threads[0].start()
+    assert held.wait(10)
+    for t in threads[1:]:
+        t.start()
+    wait_for(lambda: combiner.waiting == 5, what="five callers queued behind the holding leader")
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert got == {i: i for i in range(5)} and calls == [[0, 1, 2, 3, 4]]

@@ -4,7 +4,8 @@ import threading
 
 from simulator.core.envelope import Envelope
 
-from tests.conftest import casino_event, two_callers_while_the_fsync_is_held
+from tests.brokers import wait_for
+from tests.conftest import casino_event, hold_fsync
 
 
 def test_concurrent_callers_each_get_their_own_committed_verdict(runtime):
@@ -51,12 +52,35 @@ def test_a_store_failure_reaches_every_waiting_caller(runtime):
     assert len(errors) == 8
 
 
-def test_a_caller_returns_once_the_disk_has_it_while_the_next_batch_commits(runtime, monkeypatch):
-    """With the WAL's fsync held, the first caller's message is committed but `one` has not returned, and the
-    next caller leads a batch of its own and commits it meanwhile; both return once the fsync is let go."""
-    def one(name):
-        event = casino_event(activity_id=name)
-        return runtime.intake.one(Envelope("rest", json.dumps(event).encode(), "CASINO"))
+def test_callers_arriving_while_the_disk_flushes_share_the_next_commit(runtime, monkeypatch):
+    """With the WAL's fsync held, the first caller's message is committed but `one` has not returned; the
+    callers that arrive meanwhile wait, nothing more is committed while the disk flushes, and once the fsync
+    is let go they are committed in one transaction (committed one by one, each would have waited for the
+    next fsync all the same). Nobody returns before the disk has their message."""
+    release, fsyncs = hold_fsync(monkeypatch)
+    sizes, commit = [], runtime.intake.commit
 
-    answers, calls = two_callers_while_the_fsync_is_held(monkeypatch, one, runtime.store)
-    assert answers["first"].valid and answers["second"].valid and len(calls) <= 2
+    def counting(envelopes, stateless=None):
+        envelopes = list(envelopes)
+        sizes.append(len(envelopes))
+        return commit(envelopes, stateless)
+
+    monkeypatch.setattr(runtime.intake, "commit", counting)
+    answers = {}
+
+    def caller(name):
+        event = casino_event(activity_id=name)
+        answers[name] = runtime.intake.one(Envelope("rest", json.dumps(event).encode(), "CASINO"))
+
+    threads = [threading.Thread(target=caller, args=(name,)) for name in ("first", "a", "b", "c", "d")]
+    threads[0].start()
+    wait_for(lambda: fsyncs and sizes == [1], what="the first commit, its fsync held")
+    for t in threads[1:]:
+        t.start()
+    wait_for(lambda: runtime.intake._group.waiting == 4, what="four more callers waiting")
+    assert sizes == [1] and answers == {}  # committed, not on disk: nobody answered, nothing more committed
+    release.set()
+    for t in threads:
+        t.join(30)
+    assert sizes == [1, 4] and len(answers) == 5 and all(v.valid for v in answers.values())
+    assert runtime.store.counts()["received"] == 5

@@ -46,6 +46,7 @@ class Tx(Protocol):
 class Store(Protocol):
     def batch(self, *, sync: bool = True) -> ContextManager[Tx]: ...  # sync=False: call sync(tx.ticket) before acking
     def sync(self, ticket) -> None: ...  # return once that commit is durable (None: it is already)
+    def disk_idle(self) -> None: ...  # return once no fsync is under way (a commit now would wait for the next)
     def add_rejection(self, channel: str, received_at: datetime, rule: str, detail: str) -> None: ...
     def messages(self, *, channel=None, valid=None, rule=None, user_id=None, limit=100, offset=0,
                  newest_first=False, count=True) -> tuple[list[dict], int | None]: ...

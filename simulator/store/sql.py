@@ -171,6 +171,10 @@ class SQLStore(OperatorCalls):
         """Return once the commit `ticket` is as durable as the setting promises; StoreError if it cannot be.
         A dialect whose commit is durable when it returns gives None tickets and does nothing here."""
 
+    def disk_idle(self) -> None:
+        """Return once the disk is free for the next commit's flush; a dialect that flushes inside its commit
+        has nothing to wait for."""
+
     def _committed(self):
         """Raise StoreError if what was just committed may not be kept after all (the dialect knows)."""
 

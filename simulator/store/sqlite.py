@@ -109,6 +109,10 @@ class SQLiteStore(SQLStore):
     def _written(self):
         return None if self._wal is None else self._wal.committed()
 
+    def disk_idle(self) -> None:
+        if self._wal is not None:
+            self._wal.idle()
+
     def sync(self, ticket) -> None:
         if ticket is None:
             return

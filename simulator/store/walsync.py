@@ -45,6 +45,13 @@ class WalSync:
             self._committed += 1
             return self._committed
 
+    def idle(self) -> None:
+        """Return once no fsync is under way. A commit made during one waits for the next fsync anyway, so
+        a writer that waits here first commits everything that arrived meanwhile in one transaction."""
+        with self._cond:
+            while self._syncing:
+                self._cond.wait()
+
     def wait(self, ticket: int) -> None:
         """Return once commit `ticket` is on disk; the first waiter to find no fsync running runs one for
         everyone (blocking without the GIL), the others wait for it or for the next."""
