@@ -10,8 +10,8 @@ without the GIL), the callers behind it get on with their own work and queue, so
 commit made during it would wait for the next fsync anyway, so what arrives meanwhile is committed with
 it, in one transaction. `ftsim serve --workers 1` on one CPU under 16 REST connections, at `--durability
 full`: without the hold each caller committed on its own and queued for the disk instead (batches of 1.07
-messages), with it batches of 9.5 (33 at 64 connections); 1,556-2,093 -> 2,562-3,607 msg/s, 457-618 ->
-260-365 us of CPU a message, the machine's noise being most of each range.
+messages), with it batches of 9.5 (33 at 64 connections); in three runs alternating with the code before,
+2,157-2,200 -> 3,078-3,648 msg/s and 437-444 -> 258-303 us of CPU a message.
 
 Kept apart from intake so that it can be tested on its own. Measured and not used: a worker's threads
 sharing one request to the supervisor's hub (fewer reads and answers there) made the supervisor's batches
