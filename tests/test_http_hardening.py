@@ -18,6 +18,7 @@ import pytest
 from simulator.transports.rest import ingest, server as httpserver
 from simulator import serve
 
+from tests.brokers import wait_for
 from tests.conftest import Client, casino_event
 
 STACKS = ["granian", "werkzeug"]
@@ -181,9 +182,9 @@ def test_stalled_bodies_do_not_lock_out_rest(stack_server):
 def test_large_bodies_share_a_few_places_and_small_ones_never_wait_for_them(stack_server):
     """Every place for bodies over SMALL_BODY held by a stalled sender: the next large body waits for one
     up to the body deadline, then gets 503 with Retry-After (transport.busy: not kept, send it again), chunked
-    or not, while an FT event of the usual size is judged at once, chunked or not. On granian, whose stalled reads keep their places until
-    the sender goes; werkzeug ends a stalled read at its deadline, which frees the place just as the next
-    body's wait ends."""
+    or not, while an FT event of the usual size is judged at once, chunked or not. On granian, whose stalled
+    reads keep their places until the sender goes; werkzeug ends a stalled read at its deadline, which frees
+    the place just as the next body's wait ends."""
     server = stack_server()
     big = ingest.SMALL_BODY + 1000
     stalled = [connect(server) for _ in range(ingest.LARGE_BODIES)]
@@ -219,6 +220,44 @@ def test_large_bodies_share_a_few_places_and_small_ones_never_wait_for_them(stac
     assert summary["rejected"] == {"transport.incomplete": ingest.LARGE_BODIES, "transport.busy": 2}
     assert summary["received"] == 2
     assert Client(server.url).post_event({**casino_event(), "game_name": "x" * (big - 600)})[0] == 200  # places free
+
+
+@pytest.mark.parametrize("stack_server", ["granian"], indirect=True)
+def test_chunked_bodies_over_the_limit_let_their_place_go_before_they_are_drained(stack_server, monkeypatch):
+    """LARGE_BODIES chunked bodies past max_body whose senders then stall: each is refused 413 once its
+    rest is drained, and the drain waits on its sender, but without a place; a large body within the limit
+    sent meanwhile gets one and its 200, not 503 transport.busy."""
+    counts, counting = {"taken": 0, "let go": 0}, threading.Lock()
+
+    class Places(threading.BoundedSemaphore):  # the real places, counted
+        def acquire(self, *args, **kwargs):
+            got = super().acquire(*args, **kwargs)
+            with counting:
+                counts["taken"] += got
+            return got
+
+        def release(self, n=1):
+            super().release(n)
+            with counting:
+                counts["let go"] += n
+
+    monkeypatch.setattr(ingest, "_large", Places(ingest.LARGE_BODIES))
+    limit = ingest.SMALL_BODY * 2
+    server = stack_server(max_body=limit)
+    over = b"x" * (limit + 100)
+    stalled = [connect(server) for _ in range(ingest.LARGE_BODIES)]
+    try:
+        for sock in stalled:  # past the limit in one chunk, then neither the rest nor the last chunk
+            sock.sendall(_post_head(b"Transfer-Encoding: chunked\r\n") + b"%x\r\n%s\r\n" % (len(over), over))
+        wait_for(lambda: counts == {"taken": ingest.LARGE_BODIES, "let go": ingest.LARGE_BODIES},
+                 what="every place taken and let go while the drains wait", timeout=GIVE_UP)
+        body = {**casino_event(), "game_name": "x" * (ingest.SMALL_BODY + 1000)}
+        assert Client(server.url).post_event(body)[0] == 200
+    finally:
+        for sock in stalled:
+            sock.close()
+    wait_for(lambda: rejected(server)["rejected"] == {"transport.size": ingest.LARGE_BODIES},
+             what="their 413s, once the senders went", timeout=GIVE_UP)
 
 
 def test_headers_that_never_complete_are_cut_off(stack_server):

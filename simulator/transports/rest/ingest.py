@@ -185,11 +185,12 @@ def receive(version: str, kind: str):
             if short is not None:
                 return _answered(*short)
             raw = first + rest if first else rest
-        if len(raw) > limit:
-            return _reject(413, "transport.size", f"body: expected at most {limit} bytes, got more (chunked)",
-                           "chunked body over the limit", drain=DRAIN_LIMIT)
-        status, body = _judged(runtime, event_type, raw, received_at, request.remote_addr)
-    return current_app.response_class(body, status=status, mimetype="application/json")
+        if len(raw) <= limit:
+            status, body = _judged(runtime, event_type, raw, received_at, request.remote_addr)
+            return current_app.response_class(body, status=status, mimetype="application/json")
+    # a chunked body over the limit: the rest is drained for its 413 after its place is let go
+    return _reject(413, "transport.size", f"body: expected at most {limit} bytes, got more (chunked)",
+                   "chunked body over the limit", drain=DRAIN_LIMIT)
 
 
 def _answered(status: int, headers: list, body: bytes):
