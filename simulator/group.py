@@ -87,18 +87,19 @@ class Group:
             t = threading.Thread(target=listener.run, name=f"ftsim-{listener.name}", daemon=True)
             t.start()
             self._threads.append(t)
+        listening = threading.Event()
         if until_idle is not None:
-            threading.Thread(target=self._stop_when_idle, args=(until_idle,), name="ftsim-idle", daemon=True).start()
-        if ready is not None:
-            threading.Thread(target=self._announce, args=(ready,), name="ftsim-ready", daemon=True).start()
+            threading.Thread(target=self._stop_when_idle, args=(until_idle, listening), name="ftsim-idle",
+                             daemon=True).start()
+        threading.Thread(target=self._announce, args=(ready, listening), name="ftsim-ready", daemon=True).start()
         try:
             self._granian.serve()
         except SystemExit as exc:  # granian exits 1 when a worker died on its way (it was respawned)
             if exc.code not in (0, 1, None):
                 raise
 
-    def _announce(self, ready) -> None:
-        """ready() once every worker has loaded its app and the port takes connections."""
+    def _announce(self, ready, listening: threading.Event) -> None:
+        """ready() once every worker has loaded its app and the port takes connections; then `listening`."""
         if not self.hub.wait_ready(self.workers, READY_TIMEOUT):
             log.warning("ftsim: %d of %d workers started within %ss", len(self.hub.ready), self.workers,
                         READY_TIMEOUT)
@@ -109,13 +110,20 @@ class Group:
                 break
             except OSError:
                 time.sleep(0.02)
-        ready()
+        if ready is not None:
+            ready()
+        listening.set()
 
-    def _stop_when_idle(self, idle: float) -> None:
+    def _stop_when_idle(self, idle: float, listening: threading.Event) -> None:
+        """SIGTERM once no message arrived for `idle` seconds, counted from when the group listens: the
+        workers' start (seconds on a slow machine) is not idle time, or a short --until-idle ended the run
+        before a sender could reach it."""
+        listening.wait()
         started = time.monotonic()
         while True:
             time.sleep(0.2)
-            if time.monotonic() - (self.runtime.last_message_at or started) >= idle:  # every channel's last batch
+            last = max(self.runtime.last_message_at or started, started)  # a broker's batch may come first
+            if time.monotonic() - last >= idle:  # every channel's last batch
                 os.kill(os.getpid(), signal.SIGTERM)  # granian's own handler stops the workers
                 return
 

@@ -195,6 +195,19 @@ def test_until_idle_ends_the_run_with_its_reports(ftsim_process, tmp_path, worke
     assert code == (0 if doc["checklist"]["passed"] else 1)
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_until_idle_counts_from_when_ftsim_listens_not_from_its_start(ftsim_process, tmp_path, workers):
+    """Workers take longer than 0.2 s to load their app on any machine: counted from the supervisor's start,
+    the idle time ran out before the group listened, and the run ended with its NOT READY line first
+    (the fixture fails on that line)."""
+    report = tmp_path / "report.json"
+    server = ftsim_process("--db", str(tmp_path / "short.db"), "--workers", workers, "--until-idle", "0.2",
+                           "--report-json", str(report))
+    code = server.proc.wait(timeout=60)
+    doc = json.loads(report.read_text())
+    assert (doc["summary"]["received"], code) == (0, 0 if doc["checklist"]["passed"] else 1)
+
+
 def test_hostile_bodies_get_their_verdicts_through_the_hub_and_block_nothing(ftsim_process, tmp_path):
     """What a worker judges alone (parse errors, a body nested past the depth limit, bytes that are not
     UTF-8) still reaches the supervisor's one intake, is stored with its rule, and the next message is fine."""
