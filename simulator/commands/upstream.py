@@ -6,6 +6,7 @@ Exit codes for CI: 0 the pipeline is clean, 1 an error-severity pipeline.* or up
 """
 from __future__ import annotations
 
+import random
 import sys
 
 
@@ -35,12 +36,24 @@ def register(sub) -> None:
 def _common(p, what: str) -> None:
     p.add_argument("--count", type=int, default=100, help=f"how many {what} (100)")
     p.add_argument("--rate", type=float, default=50.0, help="inputs per second, about (50; 0: as fast as it goes)")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, help="the inputs' seed (default: a new one each run, printed): the same seed "
+                   "sends the same ids, which an ftsim that saw them takes as retries")
     p.add_argument("--ftsim", metavar="URL", help="the ftsim receiving the platform's FT events: pair them there")
     p.add_argument("--api-key", help="ftsim's X-Api-Key")
     p.add_argument("--basic-auth", metavar="USER:PASS", help="ftsim's Basic credentials")
     p.add_argument("--settle", type=float, default=30.0,
                    help="seconds to wait, after the last input, for ftsim to judge every pair (30)")
+
+
+def _seed(args, name: str) -> int:
+    """A fresh seed unless one was given. With a fixed default, a second run against the same ftsim (the
+    README's walkthrough: restart the adapter with a bug switch, run the driver again) sent the first run's
+    ids again; ftsim took its inputs as retries and refused its FT events as duplicates, and the planted bug
+    came out clean, exit 0."""
+    if args.seed is None:
+        args.seed = random.SystemRandom().randrange(1, 1_000_000)
+    print(f"{name}: seed {args.seed} (--seed {args.seed} sends these inputs again)", flush=True)
+    return args.seed
 
 
 def _link(args):
@@ -54,7 +67,8 @@ def run_phoenix(args) -> int:
 
     link = _link(args)
     try:
-        provider = Provider(args.callback_url, link, scenario=args.scenario, seed=args.seed, timeout=args.timeout)
+        provider = Provider(args.callback_url, link, scenario=args.scenario, seed=_seed(args, "phoenix"),
+                            timeout=args.timeout)
     except ValueError as exc:
         print(f"ftsim upstream phoenix: {exc}", file=sys.stderr)
         return 2
@@ -71,7 +85,7 @@ def run_evenbet(args) -> int:
 
     link = _link(args)
     try:
-        bus = Bus(seed=args.seed, scenario=args.scenario, players=args.players)
+        bus = Bus(seed=_seed(args, "evenbet"), scenario=args.scenario, players=args.players)
         if args.via == "rabbit":
             from simulator.clients.sender.rabbit import RabbitChannel
 

@@ -66,3 +66,17 @@ def test_each_bug_switch_is_caught_with_its_rule_and_the_input_named(ftsim, adap
                 if v["rule"] == rule]
     assert any(words in m and row["input"] in m for m in messages), messages
     assert rule in done.stdout
+
+
+def test_a_second_run_against_the_same_ftsim_catches_the_bug_switched_on_meanwhile(ftsim, adapter):
+    """The README's walkthrough: a clean run, then the adapter restarted with a bug switch and the driver run
+    again against the same ftsim. Each run takes a fresh seed, so the second sends new ids; with one fixed
+    seed its inputs were retries and its FT events duplicates, and the bug came out clean, exit 0."""
+    clean, _ = run(ftsim, adapter, count=20)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    bugged, _ = run(ftsim, adapter, "cents", count=20)
+    assert bugged.returncode == 1, bugged.stdout + bugged.stderr
+    assert problems(ftsim, "pipeline.amount")
+    seeds = [int(line.split()[2]) for out in (clean, bugged) for line in out.stdout.splitlines()
+             if line.startswith("phoenix: seed ")]
+    assert len(seeds) == 2 and seeds[0] != seeds[1]
