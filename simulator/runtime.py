@@ -7,8 +7,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from simulator.contract.catalog import catalog_of
+from simulator.contract.catalog import catalog_of, unknown_rules
 from simulator.contract.registry import load_registry
+from simulator.core.errors import ConfigError
 from simulator.intake import Intake
 from simulator.settings import Settings
 from simulator.store import open_store
@@ -38,6 +39,9 @@ class Runtime:
         self.settings = settings
         self.registry = registry if registry is not None else load_registry()
         self.catalog = catalog_of(self.registry)
+        unknown = unknown_rules(settings.severity, self.catalog)
+        if unknown:
+            raise ConfigError(f"severity: no rule {', '.join(unknown)}; `ftsim rules` lists them")
         self.severities = Severities({r.id: r.severity for r in self.catalog.values()}, settings.severity)
         self.store = open_store(settings.db, settings.durability, self.registry.tables())
         self.intake = Intake(self.store, self.registry, profile=settings.profile, severities=self.severities,

@@ -63,3 +63,29 @@ def test_a_server_refuses_empty_basic_credentials_made_in_code(make_settings):
 
     with pytest.raises(ConfigError, match="password is empty"):
         Server(replace(make_settings(), basic_auth="ops:", host="0.0.0.0"))
+
+
+@pytest.mark.parametrize("flag, words", [
+    ("nosuch.rule=error", "no rule 'nosuch.rule'"),
+    ("laetncy.budget=off", "did you mean 'latency.budget'?"),
+    ("zzz.*=off", "no rule 'zzz.*'"),
+])
+def test_a_severity_for_no_rule_is_refused_with_a_suggestion(make_settings, flag, words):
+    """A typo in --severity used to change nothing and say nothing: the run went on judging as before."""
+    from simulator.runtime import Runtime
+
+    with pytest.raises(ConfigError, match="severity: ") as refused:
+        Runtime(make_settings(severity=[flag]))
+    assert words in str(refused.value) and "ftsim rules" in str(refused.value)
+
+
+def test_severities_for_rules_families_and_globs_that_match_are_taken(make_settings):
+    from simulator.runtime import Runtime
+
+    rt = Runtime(make_settings(severity=["schema.format=warning", "schema.*=info", "round.*=off",
+                                         "operator.schema.required=warning"]))
+    try:
+        assert [rt.severities.of(r) for r in ("schema.format", "schema.type", "round.after_end")] == \
+            ["warning", "info", "off"]
+    finally:
+        rt.close()

@@ -73,3 +73,22 @@ def catalog_of(registry) -> dict[str, RuleInfo]:
 
 CATALOG: dict[str, RuleInfo] = catalog_of(load_registry())
 DEFAULT_SEVERITIES: dict[str, str] = {r.id: r.severity for r in CATALOG.values()}
+
+
+def unknown_rules(overrides, catalog: dict[str, RuleInfo]) -> list[str]:
+    """What `--severity` names that no rule of the catalog answers to, each with a suggestion: a typo there
+    would otherwise change nothing and say nothing. A rule id counts when the catalog has it or a family of
+    it (`schema.format` under `schema.*`); a glob counts when it matches a rule or is a family itself."""
+    import difflib
+    from fnmatch import fnmatchcase
+
+    families = [r for r in catalog if r.endswith(".*")]
+    out = []
+    for rule in overrides:
+        if rule in catalog or any(fnmatchcase(rule, f) for f in families):
+            continue
+        if any(c in rule for c in "*?[") and any(fnmatchcase(r, rule) for r in catalog):
+            continue
+        near = difflib.get_close_matches(rule, list(catalog), n=1, cutoff=0.6)
+        out.append(f"{rule!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
+    return out
