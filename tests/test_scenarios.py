@@ -198,6 +198,18 @@ def test_the_run_follows_the_targets_own_severities(start_server):
     assert run.stats.rejected > run.report.faults["win_without_bet"] > 0  # now refused with 400
 
 
+@pytest.mark.parametrize("profile", ["lenient", "ft"])
+def test_the_run_follows_the_targets_profile(start_server, profile):
+    """Under lenient and ft a numeric game_id is no wrong type: the run expected schema.type for it and
+    reported ftsim DIFFERENT for judging right. Its wrong types are now only what the profile refuses."""
+    server = start_server(profile=profile)
+    run = run_scenario(load_scenario("faulty"), via="rest", ftsim=Ftsim(server.url), count=1200)
+    assert run.report.ok, "\n".join(run.report.lines())
+    assert run.report.faults["wrong_type"] > 0
+    strict = take(load_scenario("faulty"), 1200, "x", "rest")
+    assert any(p.fault == "wrong_type" and isinstance(p.payload["game_id"], int) for p in strict)
+
+
 # -- the command ------------------------------------------------------------------------------------
 
 def test_scenario_list_shows_each_scenario_on_one_line(capsys):

@@ -34,6 +34,7 @@ class Context:
     namespace: str = ""
     carried: frozenset | None = None  # the markers the channel carries (None: every one)
     clean: int = 0  # clean messages offered to inject so far
+    profile: str = "strict"  # the target's profile: a fault is only what that profile refuses
 
 
 @dataclass(frozen=True)
@@ -114,19 +115,22 @@ def _as_text(value) -> str:
     return str(value)
 
 
-WRONG_TYPES = {  # field -> how a sloppy serializer sends it
-    "amount": _as_text,  # "20.00": a number sent as a string
-    "exchange_rate": _as_text,
-    "is_round_end": lambda v: "true" if v else "false",
-    "game_id": int,  # "10911" sent as the integer 10911
+EVERY_PROFILE = frozenset(("strict", "lenient", "ft"))
+WRONG_TYPES = {  # field -> (how a sloppy serializer sends it, the profiles that refuse it)
+    "amount": (_as_text, EVERY_PROFILE),  # "20.00": a number sent as a string
+    "exchange_rate": (_as_text, EVERY_PROFILE),
+    "is_round_end": (lambda v: "true" if v else "false", EVERY_PROFILE),
+    "game_id": (int, frozenset(("strict",))),  # "10911" as the integer 10911: lenient and ft take a number
 }
 
 
 @fault("wrong_type", "schema.type", "a field sent with the wrong JSON type (a number as text, ...)",
        stateless=True, eligible=_casino)
 def wrong_type(ctx: Context, p: Planned) -> list[Planned]:
-    name = ctx.rng.choice(sorted(WRONG_TYPES))
-    p.payload[name] = WRONG_TYPES[name](p.payload[name])
+    """Only a field whose wrong type the target's profile refuses: a run against a lenient ftsim expected
+    schema.type for a numeric game_id, which lenient takes, and reported ftsim DIFFERENT for judging right."""
+    name = ctx.rng.choice([n for n, (_, refused) in sorted(WRONG_TYPES.items()) if ctx.profile in refused])
+    p.payload[name] = WRONG_TYPES[name][0](p.payload[name])
     return [p]
 
 

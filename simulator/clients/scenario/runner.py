@@ -1,9 +1,10 @@
 """`ftsim scenario run`: send a scenario to a running ftsim over one channel, then compare its verdicts.
 
 The runner is a client like any platform: it sends through the sender (REST, RabbitMQ or Kafka) and reads
-back through the query API. It first asks the target for its severities, latency budget and how many
-messages it holds; then it plans the run, works out the expected verdicts and rounds, sends, waits until
-ftsim has judged everything (brokers judge after the sender is done), and compares.
+back through the query API. It first asks the target for its profile, severities, latency budget and how
+many messages it holds; then it plans the run (what a fault is depends on the profile), works out the
+expected verdicts and rounds, sends, waits until ftsim has judged everything (brokers judge after the
+sender is done), and compares.
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def run_scenario(scenario: Scenario, *, via: str, ftsim: Ftsim, target: str | No
     before = summary["received"]
     budget = float(summary.get("latency_ms", {}).get("budget", 1000.0)) / 1000
     severity = Severities(ftsim.severities()).of
-    planned = take(scenario, count, namespace, via)
+    planned = take(scenario, count, namespace, via, summary.get("profile", "strict"))
     expected, rounds = expect_all(planned, via, severity, budget)
     channel = open_channel(via, target or ftsim.base, **channel_options)
     started = time.monotonic()

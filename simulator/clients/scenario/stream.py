@@ -1,7 +1,7 @@
 """A scenario's full stream: the clean journeys, faults injected, every message numbered.
 
-`plan(scenario, namespace, channel)` is endless and deterministic: the same scenario (seed), namespace and
-channel give the same messages in the same order. The namespace prefixes every id, so runs never collide in
+`plan(scenario, namespace, channel, profile)` is endless and deterministic: the same scenario (seed),
+namespace, channel and profile give the same messages in the same order. The namespace prefixes every id, so runs never collide in
 one ftsim. The channel matters to journeys only: over REST they leave out the brokers-only types.
 """
 from __future__ import annotations
@@ -25,13 +25,15 @@ def new_namespace() -> str:
     return secrets.token_hex(3)
 
 
-def plan(scenario: Scenario, namespace: str = "", channel: str | None = None) -> Iterator[Planned]:
-    """channel None: every type (what a broker carries)."""
+def plan(scenario: Scenario, namespace: str = "", channel: str | None = None,
+         profile: str = "strict") -> Iterator[Planned]:
+    """channel None: every type (what a broker carries). profile: the target's, which decides what a fault
+    is (a field's wrong type that it takes is no fault there)."""
     engine = Engine(scenario, namespace) if scenario.journey is None else \
         JourneyEngine(scenario, namespace, channel)
     carried = None if channel != "rest" else frozenset(t.marker for t in load_registry() if t.path is not None)
     ctx = Context(random.Random(scenario.seed ^ FAULT_SEED_SALT), engine.ids, scenario.late_seconds, namespace,
-                  carried)
+                  carried, profile=profile)
     rates = {name: rate for name, rate in scenario.faults.items() if rate > 0}
     seq = 0
     for clean in engine.stream():
@@ -50,6 +52,7 @@ def plan(scenario: Scenario, namespace: str = "", channel: str | None = None) ->
         yield from out
 
 
-def take(scenario: Scenario, count: int, namespace: str = "", channel: str | None = None) -> list[Planned]:
+def take(scenario: Scenario, count: int, namespace: str = "", channel: str | None = None,
+         profile: str = "strict") -> list[Planned]:
     """The first `count` messages of the stream."""
-    return list(islice(plan(scenario, namespace, channel), count))
+    return list(islice(plan(scenario, namespace, channel, profile), count))
