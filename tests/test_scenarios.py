@@ -210,6 +210,42 @@ def test_the_run_follows_the_targets_profile(start_server, profile):
     assert any(p.fault == "wrong_type" and isinstance(p.payload["game_id"], int) for p in strict)
 
 
+def _left_open(planned) -> tuple[int, int]:
+    """(rounds, payments) the messages leave open, as ftsim's checklist counts them."""
+    _, rounds = expect_all(planned, "rest")
+    payments = {}
+    for p in planned:
+        if p.marker == "PAYMENT":
+            payments[p.payload["payment_id"]] = p.payload["status"]
+    return (sum(r.status == "open" for r in rounds.values()),
+            sum(status == "Requested" for status in payments.values()))
+
+
+@pytest.mark.parametrize("name, count", [("steady", 5000), ("full-journey", 3000), ("live-casino", 2000)])
+def test_a_stream_finished_after_its_count_leaves_no_round_or_payment_open(name, count):
+    """Cut at a bare count, clean traffic failed the go-live checklist (rounds.closed, payments.settled)."""
+    from simulator.clients.scenario.stream import finished, plan
+
+    sc = load_scenario(name)
+    cut = take(sc, count, "f", "rest")
+    assert _left_open(cut) != (0, 0)
+    done = list(finished(plan(sc, "f", "rest"), count))
+    assert [p.payload for p in done[:count]] == [p.payload for p in cut]
+    assert count < len(done) <= 2 * count and _left_open(done) == (0, 0)
+
+
+def test_send_finishes_the_open_rounds_unless_told_to_cut(start_server, capsys):
+    server = start_server()
+    open_rounds = []
+    for flags in ([], ["--cut"]):
+        assert main(["send", "--scenario", "steady", "--count", "500", "--target", server.url, "--quiet",
+                     *flags]) == 0
+        sent = int(capsys.readouterr().out.split()[0])
+        open_rounds.append(len(Ftsim(server.url).get("/api/rounds?status=open")["rounds"]))
+        assert sent > 500 if not flags else sent == 500
+    assert open_rounds[0] == 0 and open_rounds[1] > 0
+
+
 # -- the command ------------------------------------------------------------------------------------
 
 def test_scenario_list_shows_each_scenario_on_one_line(capsys):

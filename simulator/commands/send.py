@@ -45,6 +45,9 @@ def register(sub) -> None:
     p.add_argument("files", nargs="*", metavar="FILE",
                    help="JSON / JSON Lines files of messages; '-' reads JSON Lines from stdin")
     p.add_argument("--scenario", metavar="NAME", help="send a scenario's stream instead of files")
+    p.add_argument("--cut", action="store_true",
+                   help="with --scenario: stop at --count exactly, leaving rounds and payments open (by default "
+                        "the players' open ones are finished after it, so clean traffic passes the checklist)")
     p.add_argument("--namespace", help="with --scenario: the id prefix (default: random per run)")
     p.add_argument("--scenarios", metavar="DIR", help="another directory of scenario files")
     p.add_argument("--type", default="CASINO",
@@ -94,11 +97,14 @@ def run(args) -> int:
     if args.scenario:
         from simulator.clients.scenario import load_scenario, plan
         from simulator.clients.scenario.render import Renderer
-        from simulator.clients.scenario.stream import new_namespace
+        from simulator.clients.scenario.stream import finished, new_namespace
 
         sc = load_scenario(args.scenario, args.scenarios)
-        items = Renderer(args.via).stream(plan(sc, args.namespace or new_namespace(), args.via))
+        planned = plan(sc, args.namespace or new_namespace(), args.via)
         count = args.count or sc.count
+        if not args.cut:  # the count is reached, then the players' open rounds and payments are finished
+            planned, count = finished(planned, count), None
+        items = Renderer(args.via).stream(planned)
     else:
         items = file_items(args.files, args.type or None, args.restamp)
         count = args.count
