@@ -2,7 +2,7 @@
 
 Worker threads each hold one keep-alive connection. Messages with the same key (the user id) always go
 to the same worker, one after the other, so a player's bet is answered before their win is sent, at
-any number of workers. A refusal the same bytes would get again (400, 401, 403, 404, 413, 415, 422) is
+any number of workers. A refusal the same bytes would get again (400, 401, 403, 404, 405, 413, 415, 422) is
 counted as rejected and not retried unless `retry_4xx`; connection errors, timeouts, 408, 429 and 5xx
 are retried, honouring Retry-After, up to `max_attempts`.
 """
