@@ -190,6 +190,33 @@ def test_items_are_taken_only_when_it_is_their_turn_to_go():
     assert "test: sent 2/2, delivered 2, rejected 0, failed 0" in out.getvalue()
 
 
+def test_a_message_waits_in_the_sender_at_most_its_workers_queues():
+    """A message is stamped when it is queued, so what the queue holds is latency ftsim charges to the
+    platform: with the target holding every request, the channel takes only one in flight per worker and
+    QUEUED more each; the producer then waits rather than stamp messages that would go out late."""
+    from simulator.clients.sender.rest import QUEUED
+
+    held, taken = threading.Event(), []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)  # accepted by the kernel, never answered: every worker's request stays in flight
+        channel = open_channel("rest", f"http://127.0.0.1:{listener.getsockname()[1]}", workers=2, timeout=30,
+                               max_attempts=1)
+
+        def produce():
+            for i in range(100):
+                channel.submit(Outgoing(str(i).encode(), key=f"u{i}"))
+                taken.append(i)
+            held.set()
+        threading.Thread(target=produce, daemon=True).start()
+        held.wait(1.0)  # not reached: the producer is held once the queues are full
+        assert not held.is_set() and len(taken) <= 2 * (QUEUED + 1)
+        listener.close()  # the held requests fail now, and the queued ones after them
+    held.wait(60)
+    assert held.is_set() and len(taken) == 100
+    channel.close()
+
+
 # -- brokers ---------------------------------------------------------------------------------------
 
 @pytest.mark.broker

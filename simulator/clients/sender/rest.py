@@ -20,6 +20,10 @@ from simulator.clients.sender.base import DEFAULT_ROUTE, Channel, Observer, Outg
 
 DEFAULT_PATH = DEFAULT_ROUTE[1]
 PERMANENT = frozenset({400, 401, 403, 404, 405, 413, 415, 422})
+# Messages a worker holds before it sends them. A message is stamped (its timestamp, from a scenario or
+# --restamp) when it is queued, so the queue is time the target's latency figure is charged for: with 64, a
+# fast send of 4,000 steady messages to ftsim measured p99 320-413 ms, with 8 52-58 ms at the same msg/s.
+QUEUED = 8
 STOP = object()
 
 
@@ -79,7 +83,7 @@ class RestChannel(Channel):
         self.observe = observe
         self.headers = {"Content-Type": "application/json", **auth_headers(api_key, basic_auth)}
         self._routes: dict = {}
-        self._queues = [queue.Queue(maxsize=64) for _ in range(max(1, workers))]
+        self._queues = [queue.Queue(maxsize=QUEUED) for _ in range(max(1, workers))]
         self._next = 0
         self._threads = [threading.Thread(target=self._work, args=(q,), name=f"ftsim-send-{i}", daemon=True)
                          for i, q in enumerate(self._queues)]
