@@ -219,10 +219,11 @@ class Ftsim:
 
 
 def send(work: Path, *args: str, scenario: str = "steady", log: str = "send.log") -> None:
-    """`ftsim send` as its own process (the publisher must not share the measured process's cores' GIL).
+    """`ftsim send` as its own process (the publisher must not share the measured process's cores' GIL), cut at
+    the exact count the rates are computed from.
     Always this tree's sender: with --before only the measured server is the other commit's."""
     with open(work / log, "ab") as out:
-        subprocess.run([PY, "-m", "simulator", "send", "--scenario", scenario, "--quiet", *args],
+        subprocess.run([PY, "-m", "simulator", "send", "--scenario", scenario, "--quiet", "--cut", *args],
                        stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, check=True)
 
 
@@ -412,7 +413,7 @@ def bench_long(work: Path, args) -> str:
     ftsim = Ftsim(work, "long", "--rabbit", args.rabbit, "--rabbit-queue", queue)
     try:
         with ftsim.running():
-            with process([PY, "-m", "simulator", "send", "--scenario", "steady", "--quiet", "--via", "rabbit",
+            with process([PY, "-m", "simulator", "send", "--scenario", "steady", "--quiet", "--cut", "--via", "rabbit",
                           "--target", args.rabbit, "--queue", queue, "--no-confirm", "--count", str(total)],
                          work / "send-long.log"):
                 started = time.monotonic()

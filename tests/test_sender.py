@@ -266,6 +266,19 @@ def test_send_restamps_a_recorded_file_so_it_arrives_within_the_budget(start_ser
     assert late["total"] == 3  # the first three, as recorded; the restamped ones arrived in time
 
 
+def test_a_recorded_retry_is_restamped_as_the_same_bytes_and_stays_a_retry(start_server, tmp_path, capsys):
+    """Each line got its own new timestamp, so a recording's exact retry went out as another payload under the
+    same activity_id: activity.duplicate, a 400 where the platform had sent a retry."""
+    server = start_server()
+    first, second = (json.dumps(casino_event(timestamp="2024-05-01T10:00:00.000Z")) for _ in range(2))
+    recording = tmp_path / "retries.jsonl"
+    recording.write_text("\n".join([first, second, first, first]))
+    assert main(["send", str(recording), "--target", server.url, "--restamp", "--quiet"]) == 0
+    assert "4 sent: 4 delivered, 0 rejected, 0 failed" in capsys.readouterr().out
+    retries = Client(server.url).get("/api/messages?rule=activity.retry")[1]
+    assert retries["total"] == 2 and not Client(server.url).get("/api/messages?rule=activity.duplicate")[1]["total"]
+
+
 def test_send_exits_one_when_the_target_refuses_a_message(start_server, tmp_path, capsys):
     server = start_server()
     bad = tmp_path / "bad.jsonl"
@@ -278,7 +291,8 @@ def test_send_a_scenario_to_ftsim(start_server, capsys):
     server = start_server()
     client = Client(server.url)
     assert main(["send", "--scenario", "steady", "--count", "120", "--target", server.url, "--quiet"]) == 0
-    assert client.get("/api/summary")[1]["valid"] == 120
+    sent = int(capsys.readouterr().out.split()[0])  # 120, then the open rounds finished
+    assert sent > 120 and client.get("/api/summary")[1]["valid"] == sent
 
 
 @pytest.mark.parametrize("argv", [["send", "--help"], ["scenario", "run", "--help"]])

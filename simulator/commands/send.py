@@ -1,7 +1,9 @@
 """`ftsim send`: put messages on any target's wire (ftsim or a staging CRM): files, stdin or a scenario."""
 from __future__ import annotations
 
+import hashlib
 import sys
+from collections import OrderedDict
 from pathlib import Path
 
 import orjson
@@ -54,7 +56,8 @@ def register(sub) -> None:
                    help="the type marker for file messages ('' sends none): over REST each goes to its type's "
                         "method and path; a line {\"marker\": M, \"payload\": {...}} carries its own")
     p.add_argument("--restamp", action="store_true",
-                   help="set each file message's timestamp to the time it is sent (replays within the 1 s budget)")
+                   help="set each file message's timestamp to the time it is sent (replays within the 1 s budget); "
+                        "a line sent again (a recorded retry) goes out as the same bytes")
     add_channel_options(p)
     p.set_defaults(func=run)
 
@@ -62,10 +65,9 @@ def register(sub) -> None:
 def file_items(names: list[str], marker: str | None, restamp: bool):
     from simulator.commands.check import read_messages, typed
     from simulator.clients.sender.base import route_of
-    from simulator.clients.scenario.render import utcnow
     from simulator.clients.sender import Outgoing
-    from simulator.core.timefmt import iso
 
+    restamped = _Restamped() if restamp else None
     for name in names:
         if name == "-":
             rows = ((f"stdin:{n}", line.strip()) for n, line in enumerate(sys.stdin.buffer, 1) if line.strip())
@@ -80,11 +82,34 @@ def file_items(names: list[str], marker: str | None, restamp: bool):
                 obj = None  # sent as it is: the target judges it
             if isinstance(obj, dict):
                 key = obj.get("user_id") if isinstance(obj.get("user_id"), str) else None
-                if restamp and "timestamp" in obj:
-                    obj["timestamp"] = iso(utcnow())
-                    raw = orjson.dumps(obj)
+                if restamped is not None and "timestamp" in obj:
+                    raw = orjson.dumps({**obj, "timestamp": restamped.stamp(raw)})
                 route = route_of(item_marker, obj)  # a marker with two shapes: the path of the one it fits
             yield Outgoing(raw, item_marker, key, route=route)
+
+
+class _Restamped:
+    """The new timestamps of the lines sent lately: a line that comes again (a recorded retry) gets the one
+    it got before, so it goes out as the same bytes; a timestamp of its own would make it another payload
+    under the same id, a duplicate where the recording had a retry. The last RECENT lines are remembered
+    (about 10 MB), so memory stays flat on long files."""
+    RECENT = 100_000
+
+    def __init__(self):
+        from simulator.clients.scenario.render import utcnow
+        from simulator.core.timefmt import iso
+
+        self._now = lambda: iso(utcnow())
+        self._given: OrderedDict[bytes, str] = OrderedDict()
+
+    def stamp(self, raw: bytes) -> str:
+        key = hashlib.blake2b(raw, digest_size=16).digest()
+        given = self._given.get(key)
+        if given is None:
+            given = self._given[key] = self._now()
+            if len(self._given) > self.RECENT:
+                self._given.popitem(last=False)
+        return given
 
 
 def run(args) -> int:
