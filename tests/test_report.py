@@ -294,6 +294,12 @@ class TestJUnit:
         assert b"\x00" not in xml and "truncated".encode() in xml
         assert junit_errors(xml) == []
 
+    def test_an_example_names_the_user_and_activity_it_has_and_no_others(self, faulty):
+        """A body that could not be read has neither: its example said 'user None, activity None'."""
+        text = report.render(report.build(faulty), "junit").decode()
+        assert "None" not in text
+        assert re.search(r"message #\d+ \(rest, received ", text) and "(rest, user u2, activity bad, " in text
+
     @pytest.mark.parametrize("broken,words", [
         ('<testsuites name="x" tests="1" failures="0" errors="0" time="0" skipped="0"/>', "'skipped' not allowed"),
         ('<testsuites name="x" tests="1" failures="0" errors="0" time="0"><testsuite name="s" tests="1" '

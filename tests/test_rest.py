@@ -149,6 +149,8 @@ class TestQueryApi:
         assert client.get("/api/messages?limit=lots")[0] == 400
         assert client.get("/api/messages?valid=maybe")[0] == 400
         assert client.get("/api/rounds?status=half")[0] == 400
+        assert client.get("/api/messages?order=up")[0] == 400  # was taken as ascending, silently
+        assert client.get("/api/messages?order=desc")[0] == client.get("/api/messages?order=asc")[0] == 200
 
     def test_rounds_sessions_and_summary(self, client):
         client.post_event(casino_event(round_id="R", activity_id="b"))

@@ -25,8 +25,10 @@ def _clean(text) -> str:
 def _examples(examples: list[dict]) -> str:
     out = []
     for e in examples:
-        out.append(f"message #{e['id']} ({e['channel']}, user {e['user_id']}, activity {e['activity_id']}, "
-                   f"received {e['received_at']})\n  {e['rule']} at {e['path'] or '/'}: {e['message']}")
+        named = "".join(f", {what} {e[key]}" for what, key in (("user", "user_id"), ("activity", "activity_id"))
+                        if e.get(key) is not None)  # a body that could not be read names neither
+        out.append(f"message #{e['id']} ({e['channel']}{named}, received {e['received_at']})\n"
+                   f"  {e['rule']} at {e['path'] or '/'}: {e['message']}")
         body = json.dumps(e["payload"], ensure_ascii=False) if "payload" in e else e.get("raw", "")
         out.append(f"  payload: {body[:2000]}")
     return "\n".join(out)

@@ -46,8 +46,15 @@ def messages():
         max_bytes=runtime.settings.page_bytes,
         channel=request.args.get("channel") or None, valid=_bool("valid"), rule=request.args.get("rule") or None,
         user_id=request.args.get("user_id") or None, limit=_int("limit", 100, 1, 10_000),
-        offset=_int("offset", 0, 0, 10**12), newest_first=request.args.get("order") == "desc")
+        offset=_int("offset", 0, 0, 10**12), newest_first=_order() == "desc")
     return jsonify(page)
+
+
+def _order() -> str:
+    order = request.args.get("order") or "asc"
+    if order not in ("asc", "desc"):
+        abort(400, f"order: expected asc or desc, got {order!r}")
+    return order
 
 
 @api.delete("/messages")
