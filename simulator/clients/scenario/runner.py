@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from simulator.clients.sender import Stats, deliver, open_channel
+from simulator.core.errors import ConfigError
 from simulator.core.violations import Severities
 from simulator.clients.scenario.compare import Report, compare_messages, compare_rounds
 from simulator.clients.scenario.expect import expect_all
@@ -45,7 +46,10 @@ def run_scenario(scenario: Scenario, *, via: str, ftsim: Ftsim, target: str | No
     severity = Severities(ftsim.severities()).of
     planned = take(scenario, count, namespace, via, summary.get("profile", "strict"))
     expected, rounds = expect_all(planned, via, severity, budget)
-    channel = open_channel(via, target or ftsim.base, **channel_options)
+    try:
+        channel = open_channel(via, target or ftsim.base, **channel_options)
+    except ValueError as exc:  # a bad target, or a broker that refused or is not there: as `ftsim send` says it
+        raise ConfigError(str(exc)) from None
     started = time.monotonic()
     stats = deliver(channel, Renderer(via).stream(planned), rate=rate, progress=progress,
                     label=f"{scenario.name} via {via}", count=len(planned))

@@ -4,14 +4,18 @@ By default each publish waits for the broker's confirm, so a message the broker 
 and retried rather than lost; `confirm=False` trades that for speed. The queue is declared durable (as
 ftsim's listener declares it) when publishing through the default exchange, so a message sent before the
 consumer's first start is kept, not dropped as unroutable. A lost connection is reopened with backoff.
+A first connection that fails (refused login, unknown virtual host, nothing listening) is a ValueError
+naming the URL without its password, as KafkaChannel's is: the command turns it into a one-line message.
 """
 from __future__ import annotations
 
 import logging
 import time
+import urllib.parse
 
 import pika
-from pika.exceptions import AMQPError, NackError, UnroutableError
+from pika.exceptions import (AMQPConnectionError, AMQPError, AuthenticationError, NackError,
+                             ProbableAccessDeniedError, ProbableAuthenticationError, UnroutableError)
 
 from simulator.core.amqp import declare
 
@@ -26,8 +30,10 @@ class RabbitChannel(Channel):
     def __init__(self, url: str, *, stats: Stats | None = None, queue: str = "ftsim.casino", exchange: str = "",
                  confirm: bool = True, max_attempts: int = 10, backoff: Backoff | None = None,
                  observe: Observer = None):
-        if logging.getLogger("pika").level == logging.NOTSET:  # pika narrates every connect at INFO
-            logging.getLogger("pika").setLevel(logging.WARNING)
+        if logging.getLogger("pika").level == logging.NOTSET:
+            # pika narrates every connect at INFO and logs a failed one at ERROR with a traceback; the channel
+            # says it once (the first as a ValueError, later ones in its counts), as ftsim's listener does
+            logging.getLogger("pika").setLevel(logging.CRITICAL)
         self.params = pika.URLParameters(url)
         self.queue, self.exchange, self.confirm = queue, exchange, confirm
         self.stats = stats or Stats()
@@ -35,7 +41,11 @@ class RabbitChannel(Channel):
         self.backoff = backoff or Backoff(base=0.2, cap=5.0)
         self.observe = observe
         self._conn = self._ch = None
-        self._open()
+        try:
+            self._open()
+        except (AMQPError, OSError) as exc:  # OSError: a host name that does not resolve
+            self._close_quietly()
+            raise ValueError(f"rabbit: {connect_problem(without_password(url), exc)}") from None
 
     def _open(self) -> None:
         self._conn = pika.BlockingConnection(self.params)
@@ -76,3 +86,25 @@ class RabbitChannel(Channel):
 
     def close(self) -> None:
         self._close_quietly()
+
+
+def connect_problem(where: str, exc: BaseException) -> str:
+    """Why the first connection to `where` failed, in words a user can act on, with pika's reason."""
+    # pika's AMQPConnectionError has no text of its own: the socket error is inside its args
+    why = str(exc) or "; ".join(str(getattr(a, "exception", a)) for a in exc.args) or type(exc).__name__
+    if isinstance(exc, (ProbableAuthenticationError, AuthenticationError)):
+        return f"authentication refused at {where}: {why}"
+    if isinstance(exc, ProbableAccessDeniedError):
+        return f"access to the virtual host refused at {where}: {why}"
+    if isinstance(exc, (AMQPConnectionError, OSError)):
+        return f"cannot reach {where}: {why}"
+    return f"{where}: {why}"  # connected, but the broker closed the channel (a queue it will not declare)
+
+
+def without_password(url: str) -> str:
+    """The URL as a message may show it: a password in it replaced by ***."""
+    parts = urllib.parse.urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{host}"))
