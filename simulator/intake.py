@@ -219,9 +219,7 @@ class Intake:
         else:
             event_type = self.registry.for_marker(env.marker, payload)
         if event_type is None:
-            got = "no type marker" if env.marker is None else f"type {env.marker!r}"
-            found.append(Violation("transport.type", "", f"{env.channel}: expected the type marker "
-                                   f"{self.markers} ({_MARKER_WHERE.get(env.channel, 'type')}), got {got}"))
+            found.append(self._no_type(env))
         found += problems
         timestamp = facts = None
         if payload is not None and event_type is not None:
@@ -231,6 +229,19 @@ class Intake:
                           self.amount_tolerance, self.profile, written)
             found += rules.check(facts)
         return payload, event_type, timestamp, self.severities.stamp(found), facts
+
+    def _no_type(self, env: Envelope) -> Violation:
+        if env.marker is None:
+            got = "no type marker"
+            if env.header_marker is not None:
+                got += f" (a header type = {env.header_marker!r} came, but the marker is the property)"
+        else:
+            got = f"type {env.marker!r}"
+            near = [m for m in self.registry.markers() if m.lower() == env.marker.strip().lower()]
+            if near:
+                got += f"; did you mean {near[0]!r}? (markers are case-sensitive)"
+        return Violation("transport.type", "", f"{env.channel}: expected the type marker {self.markers} "
+                                               f"({_MARKER_WHERE.get(env.channel, 'type')}), got {got}")
 
     def _stateless_or_error(self, env: Envelope):
         try:

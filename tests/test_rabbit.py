@@ -23,7 +23,11 @@ def test_only_the_type_property_marks_a_casino_message(start_server, rabbit_url,
     for name in ("header-only", "none", "lowercase"):
         assert not found[name]["valid"] and rules_of(found[name]) == {"transport.type"}, name
     assert "headers are ignored" in found["header-only"]["violations"][0]["message"]
-    assert "got type 'casino'" in found["lowercase"]["violations"][0]["message"]
+    assert "a header type = 'CASINO' came, but the marker is the property" in \
+        found["header-only"]["violations"][0]["message"]
+    assert "got no type marker" in found["none"]["violations"][0]["message"]
+    assert "header" not in found["none"]["violations"][0]["message"].split("got")[-1]
+    assert "got type 'casino'; did you mean 'CASINO'?" in found["lowercase"]["violations"][0]["message"]
     assert all(m["channel"] == "rabbit" for m in found.values())
     server.stop()
     assert queue_depth(rabbit_url, rabbit_queue) == 0  # all acked: nothing went back on the queue

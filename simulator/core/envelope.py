@@ -25,6 +25,7 @@ class Envelope:
     delivery_key: str | None = None  # "kafka:topic:partition:offset@timestamp" or "rabbit:<blake2b of queue+body>"
     maybe_redelivered: bool = False  # the broker may have delivered it before (AMQP redelivered flag, Kafka)
     type_name: str | None = None  # REST: the event type its method and path name (a marker may have two shapes)
+    header_marker: str | None = None  # RabbitMQ: a `type` header where the property is missing (ignored: named)
 
 
 @dataclass(slots=True)
