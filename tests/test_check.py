@@ -74,6 +74,23 @@ def test_a_missing_file_is_a_usage_error(tmp_path):
     assert main(["check", str(tmp_path / "nope.jsonl")]) == 2
 
 
+def test_a_type_no_event_has_is_a_usage_error_with_the_marker_meant(tmp_path, capsys):
+    """--type payment judged every message transport.type and exited 1, as if the data were wrong."""
+    from simulator.cli import main
+    (tmp_path / "one.json").write_text(json.dumps(casino_event()))
+    assert main(["check", "--type", "payment", str(tmp_path / "one.json")]) == 2
+    assert "--type 'payment': no event type has that marker; did you mean 'PAYMENT'?" in capsys.readouterr().err
+    assert main(["check", "--type", "NOPE", str(tmp_path / "one.json")]) == 2
+    assert "one of BONUS, CART, CASINO" in capsys.readouterr().err
+
+
+def test_a_file_with_no_message_is_a_usage_error_not_a_pass(tmp_path, capsys):
+    from simulator.cli import main
+    (tmp_path / "empty.jsonl").write_text("\n\n")
+    assert main(["check", str(tmp_path / "empty.jsonl")]) == 2
+    assert "no message to check" in capsys.readouterr().err
+
+
 def test_the_command_line_entry_point_runs(tmp_path):
     import subprocess
     import sys

@@ -1,6 +1,7 @@
 """`ftsim check FILE...`: the same intake, offline, over JSON or JSON Lines files of messages."""
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 from pathlib import Path
@@ -69,6 +70,7 @@ def run(args, out=None) -> int:
     runtime = Runtime(load_settings(args.config, **flags))
     errors = warnings = total = invalid = 0
     try:
+        _known_marker(args.type, runtime.registry.markers())
         for name in args.files:
             for where, line in read_messages(Path(name)):
                 raw, marker = typed(line, args.type)
@@ -82,6 +84,18 @@ def run(args, out=None) -> int:
                         print(f"{where}: {v.severity} {v.rule} {v.path or '/'}: {v.message}", file=out)
     finally:
         runtime.close()
+    if not total:  # an empty export passing a CI check would say nothing was wrong with what was never read
+        raise ConfigError(f"{', '.join(args.files)}: no message to check")
     print(f"{total} messages: {total - invalid} valid, {invalid} invalid; {errors} errors, {warnings} warnings",
           file=out)
     return 1 if errors else 0
+
+
+def _known_marker(marker: str, markers: list[str]) -> None:
+    """--type is the command's own setting: a marker no type has judged every message transport.type, exit
+    1, as if the data were wrong. ('' is allowed: messages without a marker, which is what it tests.)"""
+    if not marker or marker in markers:
+        return
+    near = [m for m in markers if m.lower() == marker.lower()] or difflib.get_close_matches(marker, markers, n=1)
+    hint = f"; did you mean {near[0]!r}?" if near else f"; one of {', '.join(markers)}"
+    raise ConfigError(f"--type {marker!r}: no event type has that marker{hint}")
