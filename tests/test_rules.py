@@ -1,4 +1,6 @@
 """Every semantic rule, with a message that trips it and one that does not, through the real intake."""
+import json
+
 import pytest
 
 from simulator.contract.catalog import CATALOG
@@ -33,6 +35,16 @@ def test_amount_sum(judge, parts, amount, trips):
 def test_amount_sum_message_shows_the_arithmetic(judge):
     [v] = judge(casino_event(amount=25, wager_amount=15, bonus_wager_amount=5, locked_wager_amount=0)).violations
     assert v.path == "/amount" and "expected 20" in v.message and "got 25" in v.message
+
+
+def test_amount_sum_shows_money_to_the_cent_as_it_was_sent(judge):
+    """5.00 arrives as the double 5.0; the message said 'got 5.0', which no sender wrote."""
+    body = casino_event(wager_amount=0, bonus_wager_amount=0, locked_wager_amount=0)
+    body["amount"] = 5
+    raw = json.dumps(body).replace('"amount": 5', '"amount": 5.00').replace('"wager_amount": 0', '"wager_amount": 0.00')
+    [v] = judge(raw.encode()).violations
+    assert "expected 0.00 (wager_amount 0.00 + bonus_wager_amount 0 + locked_wager_amount 0), got 5.00: " \
+           "differs by 5.00" in v.message  # the integers as integers
 
 
 def test_unknown_field_is_a_warning_with_a_suggestion(judge):
