@@ -248,6 +248,14 @@ def test_send_finishes_the_open_rounds_unless_told_to_cut(start_server, capsys):
 
 # -- the command ------------------------------------------------------------------------------------
 
+def test_scenario_run_against_a_server_that_wants_credentials_says_what_it_answered(start_server, capsys):
+    """The 401's body came out as a bytes repr: b'{"error":"Unauthorized",...}\\n'."""
+    server = start_server(api_key="right")
+    assert main(["scenario", "run", "steady", "--ftsim", server.url, "--count", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "answered 401: Unauthorized: expected an X-Api-Key header; the request had no credentials" in err
+    assert "b'" not in err
+
 def test_scenario_list_shows_each_scenario_on_one_line(capsys):
     assert main(["scenario", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()

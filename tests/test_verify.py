@@ -76,7 +76,10 @@ class TestVerify:
     def test_exit_2_when_the_credentials_are_refused(self, start_server, capsys):
         server = start_server(api_key="right")
         assert main(["verify", "--url", server.url, "--api-key", "wrong"]) == 2
-        assert "HTTP 401" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert "HTTP 401" in err and "the credentials given were refused" in err and "give --api-key" not in err
+        assert main(["verify", "--url", server.url]) == 2
+        assert "give --api-key or --basic-auth" in capsys.readouterr().err
 
 
 def serve_until_idle(tmp_path, traffic) -> tuple[int, str, bytes]:

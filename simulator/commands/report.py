@@ -51,7 +51,8 @@ def fetch_json(url: str, path: str, params: dict, *, api_key=None, basic_auth=No
         with urllib.request.urlopen(urllib.request.Request(target, headers=headers), timeout=timeout) as resp:
             return json.loads(resp.read())
     except urllib.error.HTTPError as err:
-        hint = "; give --api-key or --basic-auth" if err.code == 401 else ""
+        hint = ("" if err.code != 401 else "; the credentials given were refused" if api_key or basic_auth
+                else "; give --api-key or --basic-auth")
         raise ConfigError(f"{target}: HTTP {err.code} {err.reason}{hint}") from None
     except (urllib.error.URLError, OSError) as err:
         raise ConfigError(f"cannot reach ftsim at {url}: {getattr(err, 'reason', err)}") from None

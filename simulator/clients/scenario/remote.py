@@ -14,6 +14,19 @@ class RemoteError(FtsimError):
     """The ftsim being compared against did not answer its query API as expected."""
 
 
+def _said(exc: urllib.error.HTTPError) -> str:
+    """What ftsim's error answer says ({"error", "message"} or {"error": text}), not the bytes' repr
+    (`b'{"error":...}\\n'`); another server's answer, cut short."""
+    body = exc.read()[:2000]
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", "replace").strip()[:200] or exc.reason
+    if isinstance(doc, dict) and isinstance(doc.get("error"), str):
+        return doc["error"] + (f": {doc['message']}" if isinstance(doc.get("message"), str) else "")
+    return body.decode("utf-8", "replace").strip()[:200]
+
+
 class Ftsim:
     PAGE = 10_000
 
@@ -29,7 +42,7 @@ class Ftsim:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 return json.loads(resp.read())
         except urllib.error.HTTPError as exc:
-            raise RemoteError(f"ftsim at {self.base}: GET {path} answered {exc.code}: {exc.read()[:200]!r}") from None
+            raise RemoteError(f"ftsim at {self.base}: GET {path} answered {exc.code}: {_said(exc)}") from None
         except (OSError, ValueError) as exc:
             raise RemoteError(f"ftsim at {self.base}: GET {path} failed: {exc}") from None
 
