@@ -18,7 +18,7 @@ def register(sub) -> None:
     p.add_argument("--accept-invalid", action="store_true", default=None,
                    help="answer 200 to invalid messages too (for senders that retry a 400 forever)")
     p.add_argument("--workers", type=int, metavar="N",
-                   help="HTTP worker processes around one ledger (default: one per CPU); 1: everything in one "
+                   help="HTTP worker processes around one ledger (default, or 0: one per CPU); 1: everything in one "
                         "process")
     p.add_argument("--max-body", type=int, metavar="BYTES", help="default 1048576")
     p.add_argument("--session-idle", type=float, metavar="SECONDS", help="gap that ends a game session (1800)")
