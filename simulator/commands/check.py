@@ -13,7 +13,8 @@ from simulator.commands import add_contract_options, contract_flags
 
 def register(sub) -> None:
     p = sub.add_parser("check", help="judge messages in JSON / JSON Lines files; exit 1 on any error")
-    add_contract_options(p)
+    add_contract_options(p, db_default="none: judged in memory; a file keeps the verdicts, and the history "
+                                       "the next check judges against")
     p.add_argument("files", nargs="+", metavar="FILE", help="a JSON object, a JSON array of them, or JSON Lines")
     p.add_argument("--type", default="CASINO",
                    help="the type marker the messages carry (default CASINO); a JSON Lines line "
