@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 
 from simulator.commands.report import add_source_options, load_document, write
+from simulator.report.readiness import example_names
 
 WORDS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
 
@@ -38,8 +39,8 @@ def print_checklist(doc: dict, out=None, quiet: bool = False) -> None:
     for r in broken:
         print(f"  FAIL  {r['rule']}: {r['detail']}", file=out)
         for e in r["examples"]:
-            print(f"        message #{e['id']} ({e['channel']}, activity {e['activity_id']}) "
-                  f"{e['path'] or '/'}: {e['message']}", file=out)
+            print(f"        message #{e['id']} ({e['channel']}{example_names(e)}) {e['path'] or '/'}: "
+                  f"{e['message']}", file=out)
     out.flush()
 
 

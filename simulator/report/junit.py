@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from simulator.report.readiness import type_items
+from simulator.report.readiness import example_names, type_items
 
 # Characters XML 1.0 cannot carry at all; payload text may contain them (a NUL in a refused body, say).
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -25,9 +25,7 @@ def _clean(text) -> str:
 def _examples(examples: list[dict]) -> str:
     out = []
     for e in examples:
-        named = "".join(f", {what} {e[key]}" for what, key in (("user", "user_id"), ("activity", "activity_id"))
-                        if e.get(key) is not None)  # a body that could not be read names neither
-        out.append(f"message #{e['id']} ({e['channel']}{named}, received {e['received_at']})\n"
+        out.append(f"message #{e['id']} ({e['channel']}{example_names(e)}, received {e['received_at']})\n"
                    f"  {e['rule']} at {e['path'] or '/'}: {e['message']}")
         body = json.dumps(e["payload"], ensure_ascii=False) if "payload" in e else e.get("raw", "")
         out.append(f"  payload: {body[:2000]}")

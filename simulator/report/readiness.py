@@ -170,6 +170,13 @@ def example(message: dict, rule: str) -> dict:
     return out
 
 
+def example_names(e: dict) -> str:
+    """", user U, activity A" for an example, naming only what it has: a body that could not be read has
+    neither, and its examples said "user None, activity None"."""
+    return "".join(f", {what} {e[key]}" for what, key in (("user", "user_id"), ("activity", "activity_id"))
+                   if e.get(key) is not None)
+
+
 # -- judgement --------------------------------------------------------------------------------------
 
 def default_channels(facts: dict) -> dict[str, int]:

@@ -129,7 +129,8 @@ WRONG_TYPES = {  # field -> (how a sloppy serializer sends it, the profiles that
 def wrong_type(ctx: Context, p: Planned) -> list[Planned]:
     """Only a field whose wrong type the target's profile refuses: a run against a lenient ftsim expected
     schema.type for a numeric game_id, which lenient takes, and reported ftsim DIFFERENT for judging right."""
-    name = ctx.rng.choice([n for n, (_, refused) in sorted(WRONG_TYPES.items()) if ctx.profile in refused])
+    name = ctx.rng.choice([n for n, (_, refused) in sorted(WRONG_TYPES.items()) if ctx.profile in refused]
+                          or sorted(WRONG_TYPES))  # a profile this ftsim does not know: strict's choice
     p.payload[name] = WRONG_TYPES[name][0](p.payload[name])
     return [p]
 

@@ -1,8 +1,9 @@
 """A scenario's full stream: the clean journeys, faults injected, every message numbered.
 
 `plan(scenario, namespace, channel, profile)` is endless and deterministic: the same scenario (seed),
-namespace, channel and profile give the same messages in the same order. The namespace prefixes every id, so runs never collide in
-one ftsim. The channel matters to journeys only: over REST they leave out the brokers-only types.
+namespace, channel and profile give the same messages in the same order. The namespace prefixes every id,
+so runs never collide in one ftsim. The channel matters to journeys only: over REST they leave out the
+brokers-only types.
 """
 from __future__ import annotations
 
@@ -89,14 +90,17 @@ def _track(opened: dict[str, set], p: Planned) -> None:
     outcome (Requested is the only status that waits for another)."""
     pl = p.payload
     if p.marker == "CASINO":
-        key, closes, opens = ("round", pl.get("round_id")), pl.get("is_round_end") is True, True
+        key, closes = ("round", pl.get("round_id")), pl.get("is_round_end") is True
+        opens = not closes and pl.get("status") != "Rollback"  # a bet's Rollback reverses, it opens nothing
     elif p.marker == "PAYMENT":
         key, closes = ("payment", pl.get("payment_id")), pl.get("status") != "Requested"
         opens = not closes
     else:
         return
+    if not isinstance(key[1], str):  # a fault took the id away: nothing the checklist could count as open
+        return
     items = opened.setdefault(p.user_id, set())
     if closes:
         items.discard(key)
-    elif opens and pl.get("status") != "Rollback":  # a bet's Rollback reverses, it opens nothing
+    elif opens:
         items.add(key)
