@@ -33,6 +33,12 @@ def text(amount: Decimal) -> str:
     return format(q, "f")
 
 
+def as_sent(amount: Decimal):
+    """An amount as its sender would have written it, for a message: JSON's 5.00 arrives as the double 5.0,
+    and "got 5.0" is not what anyone sent, so a fraction shows at least its cents; an integer stays one."""
+    return amount if amount.as_tuple().exponent >= 0 else text(amount)
+
+
 def cents(x) -> Decimal:
     """To the cent, half up: how generated traffic rounds money."""
     return Decimal(x).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -11,7 +11,7 @@ from typing import Callable
 
 from simulator.contract.parse import digest
 from simulator.contract.plugin import Facts
-from simulator.core.money import ZERO, text, to_money
+from simulator.core.money import ZERO, as_sent, text, to_money
 from simulator.core.timefmt import iso
 from simulator.core.violations import Violation, pointer
 
@@ -42,10 +42,10 @@ def amount_sum(rule_id: str, total: str, parts: tuple[str, ...]):
             return
         got = sum((v for _, v in sent), ZERO)
         if abs(amount - got) > f.amount_tolerance:
-            shown = " + ".join(f"{n} {v}" for n, v in sent)
+            shown = " + ".join(f"{n} {as_sent(v)}" for n, v in sent)
             yield Violation(rule_id, "/" + total,
-                            f"{total}: expected {got} ({shown}), got {amount}: differs by {abs(amount - got)}, "
-                            f"more than the tolerance {f.amount_tolerance}")
+                            f"{total}: expected {as_sent(got)} ({shown}), got {as_sent(amount)}: differs by "
+                            f"{as_sent(abs(amount - got))}, more than the tolerance {f.amount_tolerance}")
     check.__name__ = rule_id.replace(".", "_")
     return check
 

@@ -83,7 +83,8 @@ class TestStatelessRules:
     def test_amount_sum_trips_when_parts_do_not_add_up(self, judge):
         v = judge(bet(amount=11.0), M)
         assert not v.valid and rules(v) == {("sportsbook.amount_sum", "/amount")}
-        assert "expected 10.0 (wager_amount 8.0 + bonus_wager_amount 2.0 + locked_wager_amount 0)" in v.violations[0].message
+        assert "expected 10.00 (wager_amount 8.00 + bonus_wager_amount 2.00 + locked_wager_amount 0), got 11.00" \
+            in v.violations[0].message  # money as sent: 8.0 is the double of 8.00
 
     def test_amount_sum_passes_within_tolerance_and_without_parts(self, judge):
         assert judge(bet(amount=10.005), M).valid

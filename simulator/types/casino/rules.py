@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from simulator.contract.plugin import Facts
-from simulator.core.money import ZERO, text, to_money
+from simulator.core.money import ZERO, as_sent, to_money
 from simulator.core.violations import Violation
 
 PARTS = ("wager_amount", "bonus_wager_amount", "locked_wager_amount")
@@ -24,13 +24,7 @@ def amount_sum(f: Facts):
             parts += v
     if not sent or abs(total - parts) <= f.amount_tolerance:
         return ()
-    shown = " + ".join(f"{n} {_money(v)}" for n, v in sent)
+    shown = " + ".join(f"{n} {as_sent(v)}" for n, v in sent)
     return [Violation("amount.sum", "/amount",
-                      f"amount: expected {_money(parts)} ({shown}), got {_money(total)}: differs by "
-                      f"{_money(abs(total - parts))}, more than the tolerance {f.amount_tolerance}")]
-
-
-def _money(amount):
-    """An amount as its sender would write it: JSON's 5.00 arrives as the double 5.0, and "got 5.0" is not
-    what anyone sent, so a fraction shows at least its cents; an integer stays one."""
-    return amount if amount.as_tuple().exponent >= 0 else text(amount)
+                      f"amount: expected {as_sent(parts)} ({shown}), got {as_sent(total)}: differs by "
+                      f"{as_sent(abs(total - parts))}, more than the tolerance {f.amount_tolerance}")]

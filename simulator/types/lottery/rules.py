@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from simulator.contract.plugin import Facts
-from simulator.core.money import to_money
+from simulator.core.money import as_sent, to_money
 from simulator.core.violations import Violation
 from simulator.types._wagers import amount_sum as _amount_sum, each_index
 
@@ -19,4 +19,5 @@ def tickets_sum(f: Facts):
     got = sum(prices, Decimal(0))
     if abs(total - got) > f.amount_tolerance:
         yield Violation("lottery.tickets_sum", "/amount",
-                        f"amount: expected {got} (the sum of {len(prices)} tickets' amount), got {total}")
+                        f"amount: expected {as_sent(got)} (the sum of {len(prices)} tickets' amount), "
+                        f"got {as_sent(total)}")
