@@ -190,6 +190,8 @@ def _at(payload, pointer: str):
 
 def explain(found: list[dict], refused: dict) -> str:
     """The failure message: per message, each violation with rule, path and the value there, then the payload."""
+    from simulator.report.readiness import example_names
+
     by_message: dict[int, list[dict]] = {}
     for v in found:
         by_message.setdefault(v["message_id"], []).append(v)
@@ -198,8 +200,7 @@ def explain(found: list[dict], refused: dict) -> str:
     for message_id, vs in by_message.items():
         first = vs[0]
         kind = f"{first['marker']}, " if first.get("marker") not in (None, "CASINO") else ""
-        lines.append(f"  message #{message_id} ({kind}{first['channel']}, activity {first['activity_id']}, "
-                     f"user {first['user_id']})")
+        lines.append(f"  message #{message_id} ({kind}{first['channel']}{example_names(first)})")
         payload = first["payload"]
         for v in vs:
             lines.append(f"    {v['severity']} {v['rule']} at {v['path'] or '/'}: {v['message']}")
