@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import orjson
 
-from simulator.core.money import to_money
+from simulator.core.money import as_sent, to_money
 from simulator.core.timefmt import iso, parse_rfc3339
 from simulator.core.violations import Severities, Violation, pointer
 from simulator.upstream.latency import Histogram
@@ -469,8 +469,9 @@ def _compare(field: str, want, got, label: str, inp: Input) -> Violation | None:
         amount = to_money(got)
         if amount is not None and amount == want.value:
             return None
-        return Violation(want.rule, path, f"{where}: expected {want.value} (from {want.source}), got {_lit(got)}"
-                                          + _unit_hint(want, amount))
+        shown = _lit(got) if amount is None else as_sent(amount)  # money as money: 150.00, not the double 150.0
+        return Violation(want.rule, path, f"{where}: expected {as_sent(want.value)} (from {want.source}), got "
+                                          f"{shown}" + _unit_hint(want, amount))
     if isinstance(want.value, str):
         if isinstance(got, (str, int)) and not isinstance(got, bool) and str(got) == want.value:
             return None

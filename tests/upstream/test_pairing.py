@@ -74,8 +74,17 @@ def test_payout_in_cents_names_both_values_and_the_unit(rt):
     rows, _ = rt.pipeline.inputs(verdict="problem")
     (v,) = rows[0]["events"][0]["violations"]
     assert v["rule"] == "pipeline.amount" and v["path"] == "/amount"
-    assert "expected 1.5" in v["message"] and "got 150" in v["message"] and "cents" in v["message"]
+    assert "expected 1.50 (from" in v["message"] and "got 150:" in v["message"] and "cents" in v["message"]
     assert "start:g2" in v["message"]
+
+
+def test_an_amount_is_worded_as_money_not_as_the_double_it_arrived_as(rt):
+    """150.00 in JSON arrives as the double 150.0; the message said 'expected 1.5 ... got 150.0'."""
+    rt.pipeline.register([start("g3")])
+    send(rt, type="Bet", round_id="g3", amount=150.0)
+    rows, _ = rt.pipeline.inputs(verdict="problem")
+    (v,) = rows[0]["events"][0]["violations"]
+    assert "expected 1.50 (from" in v["message"] and "got 150.00: 100 times the expected" in v["message"]
 
 
 def test_wrong_round_and_wrong_user_pair_with_their_rule(rt):
