@@ -150,6 +150,19 @@ class TestQueryApi:
         assert client.get("/api/messages?valid=maybe")[0] == 400
         assert client.get("/api/rounds?status=half")[0] == 400
         assert client.get("/api/messages?order=up")[0] == 400  # was taken as ascending, silently
+        status, answer = client.get("/api/messages?channel=rabbitmq")  # was an empty page, as if nothing came
+        assert status == 400 and "expected one of rest, rabbit, kafka, file" in json.dumps(answer)
+        status, answer = client.get("/api/messages?rule=amount.summ")
+        assert status == 400 and "did you mean 'amount.sum'?" in json.dumps(answer)
+        assert client.get("/live/sections?channel=bogus")[0] == 400
+        assert client.get("/api/messages?rule=schema.format&channel=kafka")[0] == 200  # a rule of a family
+
+    def test_users_total_counts_what_the_filter_selects(self, client):
+        for user in ("a1", "a2", "a3"):
+            client.post_event(casino_event(user_id=user))
+        assert client.get("/api/users")[1]["total"] == 3
+        page = client.get("/api/users?user_id=a2")[1]
+        assert page["total"] == 1 and [u["user_id"] for u in page["users"]] == ["a2"]  # total said 3
         assert client.get("/api/messages?order=desc")[0] == client.get("/api/messages?order=asc")[0] == 200
 
     def test_rounds_sessions_and_summary(self, client):

@@ -310,8 +310,10 @@ class SQLStore(OperatorCalls):
                     f"SELECT user_id, messages, invalid, first_at, last_at FROM tally_users{cond} ORDER BY user_id "
                     f"LIMIT ? OFFSET ?", (*args, int(limit), int(offset)))]
 
-    def user_count(self) -> int:
-        return int(self._rows("SELECT COUNT(*) FROM tally_users")[0][0])
+    def user_count(self, *, user_id=None) -> int:
+        """How many users `users` pages through with the same filter."""
+        cond, args = (" WHERE user_id = ?", [user_id]) if user_id else ("", [])
+        return int(self._rows(f"SELECT COUNT(*) FROM tally_users{cond}", args)[0][0])
 
     def user_types(self, user_id: str) -> dict[str, dict]:
         """A user's messages by event type (through the messages' user index)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
+from simulator.contract.catalog import unknown_rules
 from simulator.report import query
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -26,6 +27,25 @@ def _int(name: str, default: int, low: int = 0, high: int = 10_000) -> int:
     return value
 
 
+CHANNELS = ("rest", "rabbit", "kafka", "file")  # what a message's channel can be (core/envelope.py)
+
+
+def channel_arg() -> str | None:
+    """A filter by channel; a name no channel has (rabbitmq for rabbit) is a 400, not an empty page."""
+    channel = request.args.get("channel") or None
+    if channel is not None and channel not in CHANNELS:
+        abort(400, f"channel: expected one of {', '.join(CHANNELS)}, got {channel!r}")
+    return channel
+
+
+def rule_arg() -> str | None:
+    """A filter by rule; an id no rule has (a typo) is a 400 with the closest one, not an empty page."""
+    rule = request.args.get("rule") or None
+    if rule is not None and (unknown := unknown_rules([rule], _runtime().catalog)):
+        abort(400, f"rule: no rule {unknown[0]}; GET /api/rules lists them")
+    return rule
+
+
 def _bool(name: str):
     raw = request.args.get(name)
     if raw in (None, ""):
@@ -44,7 +64,7 @@ def messages():
     runtime = _runtime()
     page = runtime.store.message_page(
         max_bytes=runtime.settings.page_bytes,
-        channel=request.args.get("channel") or None, valid=_bool("valid"), rule=request.args.get("rule") or None,
+        channel=channel_arg(), valid=_bool("valid"), rule=rule_arg(),
         user_id=request.args.get("user_id") or None, limit=_int("limit", 100, 1, 10_000),
         offset=_int("offset", 0, 0, 10**12), newest_first=_order() == "desc")
     return jsonify(page)
@@ -99,8 +119,9 @@ def users():
     """Every user the feed named, paged, from the counters (GET /api/users/<id> for the whole player view)."""
     store = _runtime().store
     limit, offset = _int("limit", 100, 1, 10_000), _int("offset", 0, 0, 10**12)
-    found = store.users(user_id=request.args.get("user_id") or None, limit=limit, offset=offset)
-    return jsonify(users=found, total=store.user_count())
+    user_id = request.args.get("user_id") or None
+    found = store.users(user_id=user_id, limit=limit, offset=offset)
+    return jsonify(users=found, total=store.user_count(user_id=user_id))  # the filter's, as /api/messages
 
 
 @api.get("/users/<path:user_id>")
@@ -144,7 +165,7 @@ def pipeline():
     if verdict not in (None, "clean", "problem", "pending"):
         abort(400, f"verdict: expected clean, problem or pending, got {verdict!r}")
     found = _runtime().pipeline
-    rows, total = found.inputs(verdict=verdict, rule=request.args.get("rule") or None,
+    rows, total = found.inputs(verdict=verdict, rule=rule_arg(),
                                input_id=request.args.get("input") or None, limit=_int("limit", 100, 1, 10_000),
                                offset=_int("offset", 0, 0, 10**12))
     return jsonify(summary=found.summary(), inputs=rows, total=total)

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from simulator import report
 from simulator.report.readiness import Checklist
 from simulator.report import htmlreport
+from simulator.transports.rest.api import channel_arg, rule_arg
 
 live = Blueprint("live", __name__)
 CHECKLIST_KEY = "ftsim.checklist"  # app.extensions[...]: the Checklist `ftsim serve --checklist` loaded
@@ -27,8 +28,8 @@ def _runtime():
 
 def _document() -> dict:
     checklist = current_app.extensions.get(CHECKLIST_KEY) or Checklist()
-    return report.build(_runtime(), checklist, channel=request.args.get("channel") or None,
-                        rule=request.args.get("rule") or None, user_id=request.args.get("user_id") or None,
+    return report.build(_runtime(), checklist, channel=channel_arg(), rule=rule_arg(),
+                        user_id=request.args.get("user_id") or None,
                         source=request.host_url.rstrip("/"), pipeline_page=_page())
 
 
