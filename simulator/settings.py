@@ -103,7 +103,7 @@ def _coerce(name: str, value: Any) -> Any:
                 return True
             if str(value).lower() in ("0", "false", "no", "off", ""):
                 return False
-            raise ValueError(value)
+            raise ValueError("expected true or false (also 1/0, yes/no, on/off)")
         if kind.startswith("int"):
             return int(value)
         if kind.startswith("float | None"):
@@ -114,7 +114,18 @@ def _coerce(name: str, value: Any) -> Any:
             return Decimal(str(value))
         return None if value is None else str(value)
     except (ValueError, TypeError, InvalidOperation) as exc:
-        raise ConfigError(f"{name}: cannot use {value!r} ({exc})") from None
+        raise ConfigError(f"{name}: cannot use {value!r}: {_plain(exc, kind)}") from None
+
+
+def _plain(exc: Exception, kind: str) -> str:
+    """What was expected, not Python's words for why not ("invalid literal for int() with base 10")."""
+    if kind.startswith("bool"):
+        return str(exc)
+    if kind.startswith("int"):
+        return "expected a whole number"
+    if kind.startswith(("float", "Decimal")):
+        return "expected a number"
+    return str(exc)
 
 
 def basic_auth_problem(value: str) -> str | None:

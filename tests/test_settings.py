@@ -26,9 +26,12 @@ def test_severity_from_the_environment():
 
 
 @pytest.mark.parametrize("env,words", [
-    ({"FTSIM_PORT": "eighty"}, "port"), ({"FTSIM_PROFILE": "loose"}, "strict or lenient"),
+    ({"FTSIM_PORT": "eighty"}, "port: cannot use 'eighty': expected a whole number"),
+    ({"FTSIM_PROFILE": "loose"}, "strict or lenient"),
     ({"FTSIM_BASIC_AUTH": "nocolon"}, "USER:PASSWORD"), ({"FTSIM_LATENCY_BUDGET": "0"}, "latency_budget"),
-    ({"FTSIM_INSECURE": "perhaps"}, "insecure"),
+    ({"FTSIM_LATENCY_BUDGET": "two"}, "latency_budget: cannot use 'two': expected a number"),
+    # said "cannot use 'perhaps' (perhaps)", not what it takes
+    ({"FTSIM_INSECURE": "perhaps"}, r"insecure: cannot use 'perhaps': expected true or false \(also 1/0"),
 ])
 def test_bad_values_are_refused_with_the_setting_named(env, words):
     with pytest.raises(ConfigError, match=words):
