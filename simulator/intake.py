@@ -237,9 +237,9 @@ class Intake:
                 got += f" (a header type = {env.header_marker!r} came, but the marker is the property)"
         else:
             got = f"type {env.marker!r}"
-            near = [m for m in self.registry.markers() if m.lower() == env.marker.strip().lower()]
-            if near:
-                got += f"; did you mean {near[0]!r}? (markers are case-sensitive)"
+            near = self.registry.marker_like(env.marker)
+            if near is not None:
+                got += f"; did you mean {near!r}? (markers are case-sensitive)"
         return Violation("transport.type", "", f"{env.channel}: expected the type marker {self.markers} "
                                                f"({_MARKER_WHERE.get(env.channel, 'type')}), got {got}")
 

@@ -71,7 +71,7 @@ def run(args, out=None) -> int:
     runtime = Runtime(load_settings(args.config, **flags))
     errors = warnings = total = invalid = 0
     try:
-        _known_marker(args.type, runtime.registry.markers())
+        _known_marker(args.type, runtime.registry)
         for name in args.files:
             for where, line in read_messages(Path(name)):
                 raw, marker = typed(line, args.type)
@@ -92,11 +92,12 @@ def run(args, out=None) -> int:
     return 1 if errors else 0
 
 
-def _known_marker(marker: str, markers: list[str]) -> None:
+def _known_marker(marker: str, registry) -> None:
     """--type is the command's own setting: a marker no type has judged every message transport.type, exit
     1, as if the data were wrong. ('' is allowed: messages without a marker, which is what it tests.)"""
+    markers = registry.markers()
     if not marker or marker in markers:
         return
-    near = [m for m in markers if m.lower() == marker.lower()] or difflib.get_close_matches(marker, markers, n=1)
-    hint = f"; did you mean {near[0]!r}?" if near else f"; one of {', '.join(markers)}"
+    near = registry.marker_like(marker) or next(iter(difflib.get_close_matches(marker, markers, n=1)), None)
+    hint = f"; did you mean {near!r}?" if near else f"; one of {', '.join(markers)}"
     raise ConfigError(f"--type {marker!r}: no event type has that marker{hint}")

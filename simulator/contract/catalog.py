@@ -6,6 +6,9 @@ function names its id here and nowhere invents one.
 """
 from __future__ import annotations
 
+import difflib
+from fnmatch import fnmatchcase
+
 from simulator.contract.operator_rules import OPERATOR_RULES
 from simulator.contract.pipeline_rules import PIPELINE
 from simulator.contract.plugin import RuleInfo
@@ -79,9 +82,6 @@ def unknown_rules(overrides, catalog: dict[str, RuleInfo]) -> list[str]:
     """What `--severity` names that no rule of the catalog answers to, each with a suggestion: a typo there
     would otherwise change nothing and say nothing. A rule id counts when the catalog has it or a family of
     it (`schema.format` under `schema.*`); a glob counts when it matches a rule or is a family itself."""
-    import difflib
-    from fnmatch import fnmatchcase
-
     families = [r for r in catalog if r.endswith(".*")]
     out = []
     for rule in overrides:

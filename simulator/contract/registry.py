@@ -54,6 +54,7 @@ class Registry:
                 if t.method in methods:
                     raise ValueError(f"{t.method} {t.path} is claimed by {methods[t.method].name} and {t.name}")
                 methods[t.method] = t
+        self._by_lower = {m.lower(): m for m in self.by_marker}
 
     def __iter__(self):
         return iter(self.types.values())
@@ -73,6 +74,12 @@ class Registry:
 
     def markers(self) -> list[str]:
         return sorted(self.by_marker)
+
+    def marker_like(self, text: str) -> str | None:
+        """The marker `text` names in another case or with stray spaces ('casino' for CASINO), or None:
+        markers are case-sensitive, and what a sender got wrong is worth saying. A dictionary look-up, since
+        intake asks it for every message with a marker no type has."""
+        return self._by_lower.get(text.strip().lower())
 
     def views(self, name: str) -> list:
         """Every type's view of that name (summary, player ...), in type order."""
